@@ -1,0 +1,62 @@
+//! The spark-tower gateway: OpenAI- and Anthropic-compatible routes with the
+//! crate's layers, on the embedded mock provider unless base URLs are set.
+//!
+//! ```text
+//! cargo run --example gateway
+//! ```
+//!
+//! Configuration comes from `SPARK_*` environment variables (see the README).
+//! The first line on stdout is `listening on http://ADDR`; logs go to stderr.
+
+use std::process::ExitCode;
+
+use spark_tower::gateway::{self, GatewayBuilder, GatewayConfig};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+
+    let config = match GatewayConfig::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    for (name, upstream) in [("openai", &config.openai), ("anthropic", &config.anthropic)] {
+        match &upstream.base_url {
+            Some(url) => tracing::info!(provider = name, %url, "forwarding to upstream"),
+            None => tracing::info!(provider = name, "serving with the embedded mock provider"),
+        }
+    }
+    let listener = match tokio::net::TcpListener::bind(config.addr).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("cannot listen on {}: {error}", config.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    match listener.local_addr() {
+        Ok(addr) => println!("listening on http://{addr}"),
+        Err(error) => {
+            eprintln!("cannot read the bound address: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let grace = config.shutdown_grace;
+    let router = GatewayBuilder::new(config).build();
+    match gateway::serve(listener, router, grace, gateway::shutdown_signal()).await {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("server error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! Gateway configuration, read from the environment or set in code.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http::uri::{Scheme, Uri};
+use http::{HeaderValue, StatusCode};
+
+use super::mock::{MockConfig, MockConfigError};
+
+/// A provider API key. Its value never appears in `Debug` output.
+#[derive(Clone)]
+pub struct ApiKey(HeaderValue);
+
+impl ApiKey {
+    /// Wraps a key. Fails when the key is empty or not a valid header value.
+    pub fn new(key: &str) -> Result<Self, ConfigError> {
+        let key = key.trim();
+        let invalid = |reason| ConfigError::Invalid {
+            var: "API key",
+            reason,
+        };
+        if key.is_empty() {
+            return Err(invalid("is empty".into()));
+        }
+        let mut value = HeaderValue::from_str(key)
+            .map_err(|_| invalid("contains characters not allowed in a header".into()))?;
+        value.set_sensitive(true);
+        Ok(Self(value))
+    }
+
+    /// The key as a header value, marked sensitive.
+    pub(crate) fn header_value(&self) -> &HeaderValue {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// Where one provider's requests go: a real upstream, or the in-process mock
+/// when `base_url` is `None`.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct UpstreamConfig {
+    /// The provider's base URL, following the official SDK's convention:
+    /// OpenAI's includes the version (`https://api.openai.com/v1`),
+    /// Anthropic's does not (`https://api.anthropic.com`).
+    pub base_url: Option<Uri>,
+    /// The key sent to the provider (`Authorization: Bearer` for OpenAI,
+    /// `x-api-key` for Anthropic).
+    pub api_key: Option<ApiKey>,
+}
+
+impl UpstreamConfig {
+    /// Forward to `base_url` with `api_key`.
+    pub fn new(base_url: Uri, api_key: Option<ApiKey>) -> Self {
+        Self {
+            base_url: Some(base_url),
+            api_key,
+        }
+    }
+}
+
+/// Everything the gateway needs; see the README's configuration table.
+///
+/// `from_env` reads the `SPARK_*` variables; tests and embedding programs
+/// start from `Default` and set fields.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct GatewayConfig {
+    /// `SPARK_ADDR`: where to listen (port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// `SPARK_UPSTREAM_TIMEOUT_MS`: longest wait for the provider's response head.
+    pub upstream_timeout: Duration,
+    /// `SPARK_UPSTREAM_IDLE_TIMEOUT_MS`: longest gap between body chunks of a
+    /// provider response; an idle stream is ended.
+    pub upstream_idle_timeout: Duration,
+    /// `SPARK_UPSTREAM_TIMEOUT_STATUS`: the status of a head timeout (504 or 503).
+    pub upstream_timeout_status: StatusCode,
+    /// `SPARK_MAX_BODY_BYTES`: the largest request body the gateway reads.
+    pub max_body_bytes: usize,
+    /// `SPARK_SHUTDOWN_GRACE_MS`: how long in-flight requests may finish after
+    /// SIGINT or SIGTERM.
+    pub shutdown_grace: Duration,
+    /// `SPARK_OPENAI_BASE_URL`, `SPARK_OPENAI_API_KEY`.
+    pub openai: UpstreamConfig,
+    /// `SPARK_ANTHROPIC_BASE_URL`, `SPARK_ANTHROPIC_API_KEY`.
+    pub anthropic: UpstreamConfig,
+    /// The in-process mock's knobs (`SPARK_MOCK_*`).
+    pub mock: MockConfig,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            upstream_timeout: Duration::from_secs(60),
+            upstream_idle_timeout: Duration::from_secs(60),
+            upstream_timeout_status: StatusCode::GATEWAY_TIMEOUT,
+            max_body_bytes: 32 * 1024 * 1024,
+            shutdown_grace: Duration::from_secs(30),
+            openai: UpstreamConfig::default(),
+            anthropic: UpstreamConfig::default(),
+            mock: MockConfig::default(),
+        }
+    }
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A variable holds a value that cannot be used. The value itself is not
+    /// repeated, since it may be a secret.
+    #[error("{var} {reason}")]
+    Invalid {
+        /// The variable or setting.
+        var: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The mock provider's knobs are invalid.
+    #[error(transparent)]
+    Mock(#[from] MockConfigError),
+}
+
+impl GatewayConfig {
+    /// Reads the configuration from the process environment.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first variable that cannot be parsed.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut config = Self::from_lookup(|name| std::env::var(name).ok())?;
+        config.mock = MockConfig::from_env()?;
+        Ok(config)
+    }
+
+    /// Reads the gateway's own variables (not the mock's) through `lookup`,
+    /// so tests need not touch the process environment.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first variable that cannot be parsed.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &'static str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .map(|v| (name, v))
+        };
+        let mut config = Self::default();
+        if let Some((name, v)) = var("SPARK_ADDR") {
+            config.addr = v
+                .parse()
+                .map_err(|_| invalid(name, "is not an IP:port address"))?;
+        }
+        if let Some((name, v)) = var("SPARK_UPSTREAM_TIMEOUT_MS") {
+            config.upstream_timeout = millis(name, &v)?;
+        }
+        if let Some((name, v)) = var("SPARK_UPSTREAM_IDLE_TIMEOUT_MS") {
+            config.upstream_idle_timeout = millis(name, &v)?;
+        }
+        if let Some((name, v)) = var("SPARK_UPSTREAM_TIMEOUT_STATUS") {
+            config.upstream_timeout_status = v
+                .parse::<StatusCode>()
+                .ok()
+                .filter(|s| s.is_server_error())
+                .ok_or_else(|| invalid(name, "must be a 5xx status such as 504 or 503"))?;
+        }
+        if let Some((name, v)) = var("SPARK_MAX_BODY_BYTES") {
+            config.max_body_bytes = v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid(name, "must be a positive number of bytes"))?;
+        }
+        if let Some((name, v)) = var("SPARK_SHUTDOWN_GRACE_MS") {
+            config.shutdown_grace = millis(name, &v)?;
+        }
+        for (upstream, base, key) in [
+            (
+                &mut config.openai,
+                "SPARK_OPENAI_BASE_URL",
+                "SPARK_OPENAI_API_KEY",
+            ),
+            (
+                &mut config.anthropic,
+                "SPARK_ANTHROPIC_BASE_URL",
+                "SPARK_ANTHROPIC_API_KEY",
+            ),
+        ] {
+            if let Some((name, v)) = var(base) {
+                upstream.base_url = Some(parse_base_url(&v).map_err(|r| invalid(name, r))?);
+            }
+            if let Some((name, v)) = var(key) {
+                upstream.api_key =
+                    Some(ApiKey::new(&v).map_err(|_| {
+                        invalid(name, "contains characters not allowed in a header")
+                    })?);
+            }
+        }
+        Ok(config)
+    }
+}
+
+fn invalid(var: &'static str, reason: &str) -> ConfigError {
+    ConfigError::Invalid {
+        var,
+        reason: reason.to_owned(),
+    }
+}
+
+fn millis(name: &'static str, value: &str) -> Result<Duration, ConfigError> {
+    value
+        .parse::<u64>()
+        .map(Duration::from_millis)
+        .map_err(|_| invalid(name, "must be a whole number of milliseconds"))
+}
+
+/// Checks that `value` is an absolute `http` or `https` URL without a query.
+pub(crate) fn parse_base_url(value: &str) -> Result<Uri, &'static str> {
+    let uri: Uri = value.parse().map_err(|_| "is not a valid URL")?;
+    let scheme_ok = uri.scheme() == Some(&Scheme::HTTP) || uri.scheme() == Some(&Scheme::HTTPS);
+    if !scheme_ok || uri.authority().is_none() {
+        return Err("must be an absolute http:// or https:// URL");
+    }
+    if uri.query().is_some() {
+        return Err("must not have a query string");
+    }
+    Ok(uri)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(vars: &[(&str, &str)]) -> Result<GatewayConfig, ConfigError> {
+        GatewayConfig::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn defaults() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(c.upstream_timeout, Duration::from_secs(60));
+        assert_eq!(c.upstream_idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.upstream_timeout_status, StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(c.shutdown_grace, Duration::from_secs(30));
+        assert!(c.openai.base_url.is_none() && c.anthropic.base_url.is_none());
+    }
+
+    #[test]
+    fn values_are_read() {
+        let c = from(&[
+            ("SPARK_ADDR", "0.0.0.0:0"),
+            ("SPARK_UPSTREAM_TIMEOUT_MS", "1500"),
+            ("SPARK_UPSTREAM_IDLE_TIMEOUT_MS", "250"),
+            ("SPARK_UPSTREAM_TIMEOUT_STATUS", "503"),
+            ("SPARK_MAX_BODY_BYTES", "1024"),
+            ("SPARK_SHUTDOWN_GRACE_MS", "10"),
+            ("SPARK_OPENAI_BASE_URL", "https://api.openai.com/v1"),
+            ("SPARK_OPENAI_API_KEY", "sk-secret"),
+            ("SPARK_ANTHROPIC_BASE_URL", "http://127.0.0.1:9000"),
+        ])
+        .unwrap();
+        assert_eq!(c.addr.port(), 0);
+        assert_eq!(c.upstream_timeout, Duration::from_millis(1500));
+        assert_eq!(c.upstream_idle_timeout, Duration::from_millis(250));
+        assert_eq!(c.upstream_timeout_status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(c.max_body_bytes, 1024);
+        assert_eq!(c.shutdown_grace, Duration::from_millis(10));
+        assert_eq!(c.openai.base_url.unwrap().path(), "/v1");
+        assert_eq!(
+            c.openai.api_key.unwrap().header_value(),
+            &HeaderValue::from_static("sk-secret")
+        );
+        assert!(c.anthropic.api_key.is_none());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_without_echoing_secrets() {
+        let cases = [
+            ("SPARK_ADDR", "localhost"),
+            ("SPARK_UPSTREAM_TIMEOUT_MS", "-1"),
+            ("SPARK_UPSTREAM_IDLE_TIMEOUT_MS", "1s"),
+            ("SPARK_UPSTREAM_TIMEOUT_STATUS", "408"),
+            ("SPARK_MAX_BODY_BYTES", "0"),
+            ("SPARK_SHUTDOWN_GRACE_MS", "soon"),
+            ("SPARK_OPENAI_BASE_URL", "api.openai.com/v1"),
+            ("SPARK_ANTHROPIC_BASE_URL", "ftp://example.com"),
+            ("SPARK_OPENAI_BASE_URL", "https://x.test/v1?key=1"),
+            ("SPARK_OPENAI_API_KEY", "sk-SECRET\nret"),
+        ];
+        for (name, value) in cases {
+            let err = from(&[(name, value)]).expect_err(name).to_string();
+            assert!(err.starts_with(name), "{name}: {err}");
+            assert!(!err.contains("SECRET"), "secret echoed: {err}");
+        }
+    }
+
+    #[test]
+    fn api_key_debug_is_redacted() {
+        let key = ApiKey::new("sk-live-123").unwrap();
+        assert!(key.header_value().is_sensitive());
+        assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
+        assert!(ApiKey::new("  ").is_err());
+    }
+}

@@ -1,0 +1,250 @@
+//! The gateway's reusable pieces: provider routing, the provider client, the
+//! mock provider, and a router builder.
+//!
+//! `examples/gateway.rs` is a thin `main` over [`GatewayBuilder`] and
+//! [`serve`]; build your own gateway from the same pieces. The router serves
+//!
+//! | route | API | provider |
+//! |---|---|---|
+//! | `POST /v1/chat/completions` | OpenAI Chat Completions | [`Provider::openai`] |
+//! | `POST /v1/messages` | Anthropic Messages | [`Provider::anthropic`] |
+//!
+//! Each route puts its [`Provider`] into the request extensions (see
+//! [`ProviderRoute`]) and forwards to the provider's base URL with a
+//! [`ProviderClient`], or to the in-process [`MockProvider`] when no base URL is
+//! configured, so the gateway works offline. Unknown routes answer 404
+//! problem+json. Around the router: request ids (`x-request-id`, taken from the
+//! request or generated, echoed on the response and recorded in every log line
+//! of the request), `tracing` spans, and the crate's layers.
+//!
+//! ```
+//! use axum::body::Body;
+//! use http::{Request, StatusCode};
+//! use http_body_util::BodyExt;
+//! use spark_tower::gateway::{GatewayBuilder, GatewayConfig};
+//! use tower::ServiceExt;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let router = GatewayBuilder::new(GatewayConfig::default()).build();
+//! let request = Request::post("/v1/chat/completions")
+//!     .header("content-type", "application/json")
+//!     .body(Body::from(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#))
+//!     .unwrap();
+//! let response = router.oneshot(request).await.unwrap();
+//! assert_eq!(response.status(), StatusCode::OK);
+//! assert!(response.headers().contains_key("x-request-id"));
+//! let body = response.into_body().collect().await.unwrap().to_bytes();
+//! let completion: serde_json::Value = serde_json::from_slice(&body).unwrap();
+//! assert_eq!(completion["choices"][0]["message"]["content"], "hi");
+//! # }
+//! ```
+
+mod client;
+mod config;
+pub mod mock;
+mod route;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use futures_util::future::Either;
+use http::{Request, Response};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_layer::Layer;
+use tower_service::Service;
+
+pub use client::{DEFAULT_ANTHROPIC_VERSION, ProviderClient, ProviderClientBuilder};
+pub use config::{ApiKey, ConfigError, GatewayConfig, UpstreamConfig};
+pub use mock::{MockConfig, MockProvider};
+pub use route::{ProviderRoute, ProviderRouteLayer};
+
+use crate::headers::SecurityHeadersLayer;
+use crate::marker::{Provider, ProviderApi};
+use crate::problem::{Problem, RejectionKind};
+
+/// Builds the gateway's [`Router`] from a [`GatewayConfig`].
+#[derive(Clone, Debug)]
+pub struct GatewayBuilder {
+    config: GatewayConfig,
+    security_headers: SecurityHeadersLayer,
+}
+
+impl GatewayBuilder {
+    /// A gateway with `config` and the crate's recommended layers.
+    pub fn new(config: GatewayConfig) -> Self {
+        Self {
+            config,
+            security_headers: SecurityHeadersLayer::new(),
+        }
+    }
+
+    /// Replaces the security headers layer (for example to change HSTS).
+    pub fn security_headers(mut self, layer: SecurityHeadersLayer) -> Self {
+        self.security_headers = layer;
+        self
+    }
+
+    /// The upstream service for one provider: its client when a base URL is
+    /// configured, the mock otherwise.
+    pub fn upstream(&self, provider: &Provider) -> Upstream {
+        let config = &self.config;
+        let upstream = match provider.api() {
+            ProviderApi::OpenAi => &config.openai,
+            ProviderApi::Anthropic => &config.anthropic,
+        };
+        match &upstream.base_url {
+            Some(base_url) => Upstream::Client(
+                ProviderClient::builder(provider.api(), base_url.clone())
+                    .api_key(upstream.api_key.clone())
+                    .head_timeout(config.upstream_timeout)
+                    .idle_timeout(config.upstream_idle_timeout)
+                    .timeout_status(config.upstream_timeout_status)
+                    .build(),
+            ),
+            None => Upstream::Mock(MockProvider::new(provider.api(), config.mock.clone())),
+        }
+    }
+
+    /// Builds the router with every layer in place.
+    pub fn build(self) -> Router {
+        let mut router = Router::new();
+        for provider in [Provider::openai(), Provider::anthropic()] {
+            let route = provider.api().route();
+            let service = ProviderRouteLayer::new(provider.clone(), self.config.max_body_bytes)
+                .layer(self.upstream(&provider));
+            router = router.route_service(route, service);
+        }
+        router
+            .fallback(|| async {
+                Problem::new(RejectionKind::NotFound)
+                    .with_detail("no route for this path")
+                    .to_response::<Body>(None)
+            })
+            .layer(
+                ServiceBuilder::new()
+                    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                    .layer(
+                        TraceLayer::new_for_http()
+                            .make_span_with(request_span)
+                            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                    )
+                    .layer(PropagateRequestIdLayer::x_request_id())
+                    .layer(self.security_headers),
+            )
+    }
+}
+
+fn request_span(request: &Request<Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
+}
+
+/// Where a provider route sends its requests.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Upstream {
+    /// A real provider.
+    Client(ProviderClient),
+    /// The in-process mock.
+    Mock(MockProvider),
+}
+
+impl Service<Request<Body>> for Upstream {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Either<
+        <ProviderClient as Service<Request<Body>>>::Future,
+        <MockProvider as Service<Request<Body>>>::Future,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        match self {
+            Self::Client(client) => client.poll_ready(cx),
+            Self::Mock(mock) => mock.poll_ready(cx),
+        }
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        match self {
+            Self::Client(client) => Either::Left(client.call(request)),
+            Self::Mock(mock) => Either::Right(mock.call(request)),
+        }
+    }
+}
+
+/// Serves `router` on `listener` over HTTP/1.1 and h2c until `shutdown`
+/// resolves, then stops accepting and lets in-flight requests finish for up
+/// to `grace` before returning.
+///
+/// # Errors
+/// Only if accepting connections fails in a way the server cannot recover from.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    grace: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    });
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => return result,
+        () = shutdown => {}
+    }
+    tracing::info!(
+        grace_ms = %grace.as_millis(),
+        "shutting down: no new connections, finishing in-flight requests"
+    );
+    let _ = stop.send(true);
+    match tokio::time::timeout(grace, server).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!("shutdown grace period over; dropping unfinished requests");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on the first SIGINT or SIGTERM (SIGINT only on non-Unix systems).
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}

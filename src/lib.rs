@@ -1,0 +1,61 @@
+//! Production-grade [`tower`] middleware for services that sit in front of AI
+//! model providers (Anthropic, OpenAI and compatible APIs).
+//!
+//! Every layer stands alone, behind its own cargo feature, and fits any
+//! `tower::ServiceBuilder` or axum stack. Layers that turn a request away
+//! answer with an RFC 9457 `application/problem+json` body and put a typed
+//! [`Rejection`](problem::Rejection) into the response extensions (see
+//! [`problem`]); they never return errors that axum users would have to
+//! handle with `HandleErrorLayer`. Layers exchange only the small markers of
+//! [`marker`], so each compiles and works alone.
+//!
+//! # Example
+//!
+//! ```
+//! use http::{Request, Response, StatusCode};
+//! use spark_tower::headers::SecurityHeadersLayer;
+//! use spark_tower::marker::Provider;
+//! use tower::{ServiceBuilder, ServiceExt, service_fn};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let service = ServiceBuilder::new()
+//!     .layer(SecurityHeadersLayer::new())
+//!     .service(service_fn(|request: Request<String>| async move {
+//!         // Per-provider layers key on the `Provider` marker that routes set.
+//!         let provider = request.extensions().get::<Provider>().map(|p| p.name().to_owned());
+//!         Ok::<_, std::convert::Infallible>(Response::new(provider.unwrap_or_default()))
+//!     }));
+//!
+//! let mut request = Request::new(String::new());
+//! request.extensions_mut().insert(Provider::anthropic());
+//! let response = service.oneshot(request).await.unwrap();
+//! assert_eq!(response.status(), StatusCode::OK);
+//! assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+//! assert_eq!(response.body(), "anthropic");
+//! # }
+//! ```
+//!
+//! # Features
+//!
+//! | feature | what it brings | in `default` |
+//! |---|---|---|
+//! | `headers` | [`headers::SecurityHeadersLayer`]: security headers for JSON APIs | yes |
+//! | `gateway` | [`gateway`]: provider routing, provider client, mock provider, router builder | yes |
+//! | `full` | every feature above | no |
+//!
+//! The [`problem`] and [`marker`] modules are always built. Layers still to
+//! come (sanitize, limit, circuit, auth, jwt, rate-limit, errors, metrics,
+//! cache, health, Redis backends) get their own features as they land.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod marker;
+pub mod problem;
+
+#[cfg(feature = "headers")]
+pub mod headers;
+
+#[cfg(feature = "gateway")]
+pub mod gateway;
