@@ -8,6 +8,7 @@
 //! Configuration comes from `SPARK_*` environment variables (see the README).
 //! The first line on stdout is `listening on http://ADDR`; logs go to stderr.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use spark_tower::gateway::{self, GatewayBuilder, GatewayConfig};
@@ -18,6 +19,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 
     let config = match GatewayConfig::from_env() {
@@ -33,10 +35,15 @@ async fn main() -> ExitCode {
             None => tracing::info!(provider = name, "serving with the embedded mock provider"),
         }
     }
-    let listener = match tokio::net::TcpListener::bind(config.addr).await {
+    let grace = config.shutdown_grace;
+    let addr = config.addr;
+    // Built before listening: the rule catalogue compiles here, not on the
+    // first request.
+    let router = GatewayBuilder::new(config).build();
+    let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
         Err(error) => {
-            eprintln!("cannot listen on {}: {error}", config.addr);
+            eprintln!("cannot listen on {}: {error}", addr);
             return ExitCode::FAILURE;
         }
     };
@@ -47,8 +54,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let grace = config.shutdown_grace;
-    let router = GatewayBuilder::new(config).build();
+
     match gateway::serve(listener, router, grace, gateway::shutdown_signal()).await {
         Ok(()) => {
             tracing::info!("stopped");

@@ -10,6 +10,7 @@
 //! It serves `POST /v1/chat/completions` and `POST /v1/messages` with the
 //! `SPARK_MOCK_*` knobs. The first line on stdout is `listening on http://ADDR`.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -22,6 +23,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 
     let config = match MockConfig::from_env() {

@@ -51,8 +51,15 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod body;
 pub mod marker;
 pub mod problem;
+
+#[cfg(feature = "limit")]
+pub mod limit;
+
+#[cfg(feature = "sanitize")]
+pub mod sanitize;
 
 #[cfg(feature = "headers")]
 pub mod headers;

@@ -8,6 +8,7 @@ use http::uri::{Scheme, Uri};
 use http::{HeaderValue, StatusCode};
 
 use super::mock::{MockConfig, MockConfigError};
+use crate::sanitize::Policy;
 
 /// A provider API key. Its value never appears in `Debug` output.
 #[derive(Clone)]
@@ -93,6 +94,13 @@ pub struct GatewayConfig {
     pub anthropic: UpstreamConfig,
     /// The in-process mock's knobs (`SPARK_MOCK_*`).
     pub mock: MockConfig,
+    /// `SPARK_SANITIZE_POLICY`: the policy for user, assistant and tool
+    /// texts (`block`, `flag`, `sanitize` or `off`; system texts are always
+    /// cleaned only).
+    pub sanitize_policy: Policy,
+    /// `SPARK_SANITIZE_REPORT_HEADER`: add `x-spark-sanitize: flag` to
+    /// responses of flagged requests.
+    pub sanitize_report_header: bool,
 }
 
 impl Default for GatewayConfig {
@@ -107,6 +115,8 @@ impl Default for GatewayConfig {
             openai: UpstreamConfig::default(),
             anthropic: UpstreamConfig::default(),
             mock: MockConfig::default(),
+            sanitize_policy: Policy::Block,
+            sanitize_report_header: false,
         }
     }
 }
@@ -180,6 +190,22 @@ impl GatewayConfig {
         }
         if let Some((name, v)) = var("SPARK_SHUTDOWN_GRACE_MS") {
             config.shutdown_grace = millis(name, &v)?;
+        }
+        if let Some((name, v)) = var("SPARK_SANITIZE_POLICY") {
+            config.sanitize_policy = match v.to_ascii_lowercase().as_str() {
+                "block" => Policy::Block,
+                "flag" => Policy::Flag,
+                "sanitize" => Policy::Sanitize,
+                "off" => Policy::Off,
+                _ => return Err(invalid(name, "must be block, flag, sanitize or off")),
+            };
+        }
+        if let Some((name, v)) = var("SPARK_SANITIZE_REPORT_HEADER") {
+            config.sanitize_report_header = match v.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => return Err(invalid(name, "must be true or false")),
+            };
         }
         for (upstream, base, key) in [
             (
@@ -269,6 +295,8 @@ mod tests {
             ("SPARK_OPENAI_BASE_URL", "https://api.openai.com/v1"),
             ("SPARK_OPENAI_API_KEY", "sk-secret"),
             ("SPARK_ANTHROPIC_BASE_URL", "http://127.0.0.1:9000"),
+            ("SPARK_SANITIZE_POLICY", "Flag"),
+            ("SPARK_SANITIZE_REPORT_HEADER", "true"),
         ])
         .unwrap();
         assert_eq!(c.addr.port(), 0);
@@ -283,6 +311,8 @@ mod tests {
             &HeaderValue::from_static("sk-secret")
         );
         assert!(c.anthropic.api_key.is_none());
+        assert_eq!(c.sanitize_policy, Policy::Flag);
+        assert!(c.sanitize_report_header);
     }
 
     #[test]
@@ -298,6 +328,8 @@ mod tests {
             ("SPARK_ANTHROPIC_BASE_URL", "ftp://example.com"),
             ("SPARK_OPENAI_BASE_URL", "https://x.test/v1?key=1"),
             ("SPARK_OPENAI_API_KEY", "sk-SECRET\nret"),
+            ("SPARK_SANITIZE_POLICY", "maybe"),
+            ("SPARK_SANITIZE_REPORT_HEADER", "2"),
         ];
         for (name, value) in cases {
             let err = from(&[(name, value)]).expect_err(name).to_string();

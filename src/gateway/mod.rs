@@ -59,7 +59,6 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tower_layer::Layer;
 use tower_service::Service;
 
 pub use client::{DEFAULT_ANTHROPIC_VERSION, ProviderClient, ProviderClientBuilder};
@@ -68,28 +67,48 @@ pub use mock::{MockConfig, MockProvider};
 pub use route::{ProviderRoute, ProviderRouteLayer};
 
 use crate::headers::SecurityHeadersLayer;
+use crate::limit::BodyLimitLayer;
 use crate::marker::{Provider, ProviderApi};
 use crate::problem::{Problem, RejectionKind};
+use crate::sanitize::{Role, SanitizeLayer};
 
 /// Builds the gateway's [`Router`] from a [`GatewayConfig`].
+///
+/// Each provider route is, from the outside in: [`ProviderRoute`] (provider
+/// marker, 405/415), [`BodyLimitLayer`] in buffering mode (413, also for
+/// chunked bodies), [`SanitizeLayer`] (400 for malformed JSON or a refused
+/// injection, 413 for oversized texts, cleaning), then the upstream. Around
+/// the router: request ids, tracing, [`SecurityHeadersLayer`].
 #[derive(Clone, Debug)]
 pub struct GatewayBuilder {
     config: GatewayConfig,
     security_headers: SecurityHeadersLayer,
+    sanitize: SanitizeLayer,
 }
 
 impl GatewayBuilder {
     /// A gateway with `config` and the crate's recommended layers.
     pub fn new(config: GatewayConfig) -> Self {
+        let mut sanitize = SanitizeLayer::new().report_header(config.sanitize_report_header);
+        for role in [Role::User, Role::Assistant, Role::Tool] {
+            sanitize = sanitize.policy(role, config.sanitize_policy);
+        }
         Self {
             config,
             security_headers: SecurityHeadersLayer::new(),
+            sanitize,
         }
     }
 
     /// Replaces the security headers layer (for example to change HSTS).
     pub fn security_headers(mut self, layer: SecurityHeadersLayer) -> Self {
         self.security_headers = layer;
+        self
+    }
+
+    /// Replaces the sanitize layer (for example with custom rules).
+    pub fn sanitize(mut self, layer: SanitizeLayer) -> Self {
+        self.sanitize = layer;
         self
     }
 
@@ -119,8 +138,12 @@ impl GatewayBuilder {
         let mut router = Router::new();
         for provider in [Provider::openai(), Provider::anthropic()] {
             let route = provider.api().route();
-            let service = ProviderRouteLayer::new(provider.clone(), self.config.max_body_bytes)
-                .layer(self.upstream(&provider));
+            let service = ServiceBuilder::new()
+                .layer(ProviderRouteLayer::new(provider.clone()))
+                .layer(BodyLimitLayer::new(self.config.max_body_bytes).buffer(true))
+                .layer(self.sanitize.clone())
+                .map_request(|request: Request<_>| request.map(Body::new))
+                .service(self.upstream(&provider));
             router = router.route_service(route, service);
         }
         router
