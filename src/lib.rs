@@ -41,12 +41,14 @@
 //! | feature | what it brings | in `default` |
 //! |---|---|---|
 //! | `headers` | [`headers::SecurityHeadersLayer`]: security headers for JSON APIs | yes |
+//! | `limit` | [`limit::BodyLimitLayer`]: body limits that hold for chunked and streamed bodies | yes |
+//! | `sanitize` | [`sanitize::SanitizeLayer`] and [`sanitize::Sanitizer`]: per-field limits, cleaning, prompt-injection detection | yes |
 //! | `gateway` | [`gateway`]: provider routing, provider client, mock provider, router builder | yes |
 //! | `full` | every feature above | no |
 //!
-//! The [`problem`] and [`marker`] modules are always built. Layers still to
-//! come (sanitize, limit, circuit, auth, jwt, rate-limit, errors, metrics,
-//! cache, health, Redis backends) get their own features as they land.
+//! The [`problem`], [`marker`] and [`body`] modules are always built. Layers
+//! still to come (circuit, auth, jwt, rate-limit, errors, metrics, cache,
+//! health, Redis backends) get their own features as they land.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

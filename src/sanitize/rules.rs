@@ -253,6 +253,8 @@ pub(crate) struct RuleSet {
     needs: Vec<u8>,
     /// For each rule, whether its regex runs anchored at its prefixes.
     anchored: Vec<bool>,
+    /// Unique among the rule sets of this process.
+    id: u64,
     always: Vec<u16>,
 }
 
@@ -440,6 +442,7 @@ impl RuleSet {
             needs,
             anchored: anchored_rules,
             always,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -451,7 +454,20 @@ impl RuleSet {
     /// runs anchored at those places only, so its cost is that of the few
     /// words after each place, not of the whole text.
     pub fn matches(&self, text: &str, scratch: &mut MatchScratch, hits: &mut Vec<u16>) {
-        let MatchScratch { marks, starts } = scratch;
+        let MatchScratch {
+            marks,
+            starts,
+            caches,
+            owner,
+        } = scratch;
+        // One search cache per rule, kept with the thread's scratch: the
+        // many short anchored searches skip the regex's shared cache pool.
+        // A thread may use several rule sets: caches belong to one.
+        if *owner != self.id {
+            caches.clear();
+            caches.extend(self.rules.iter().map(|c| c.regex.create_cache()));
+            *owner = self.id;
+        }
         marks.clear();
         marks.resize(self.rules.len(), 0);
         starts.clear();
@@ -462,7 +478,12 @@ impl RuleSet {
         for &index in &self.always {
             if marks[index as usize] & DONE == 0 {
                 marks[index as usize] = DONE;
-                if self.rules[index as usize].regex.is_match(haystack) {
+                let input = Input::new(haystack).earliest(true);
+                let regex = &self.rules[index as usize].regex;
+                if regex
+                    .search_half_with(&mut caches[index as usize], &input)
+                    .is_some()
+                {
                     hits.push(index);
                 }
             }
@@ -487,7 +508,11 @@ impl RuleSet {
                     .range(start as usize..)
                     .anchored(Anchored::Yes)
                     .earliest(true);
-                if self.rules[i].regex.is_match(input) {
+                if self.rules[i]
+                    .regex
+                    .search_half_with(&mut caches[i], &input)
+                    .is_some()
+                {
                     marks[i] |= DONE;
                     hits.push(index);
                 }
@@ -501,7 +526,12 @@ impl RuleSet {
                 && !self.anchored[i]
             {
                 marks[i] |= DONE;
-                if compiled.regex.is_match(haystack) {
+                let input = Input::new(haystack).earliest(true);
+                if compiled
+                    .regex
+                    .search_half_with(&mut caches[i], &input)
+                    .is_some()
+                {
                     hits.push(i as u16);
                 }
             }
@@ -514,7 +544,13 @@ impl RuleSet {
 pub(crate) struct MatchScratch {
     marks: Vec<u8>,
     starts: Vec<(u16, u32)>,
+    caches: Vec<regex_automata::meta::Cache>,
+    /// The id of the rule set the caches belong to (0: none).
+    owner: u64,
 }
+
+/// Ids of compiled rule sets, so scratch caches are never shared between two.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 #[cfg(test)]
 mod tests {
@@ -551,6 +587,23 @@ mod tests {
             .collect();
         ids.sort();
         ids
+    }
+
+    #[test]
+    fn rule_sets_sharing_a_thread_keep_their_own_caches() {
+        let first = set(&[("a", r"\bignore <3> instructions\b")]);
+        let second = set(&[("b", r"\bforget <1> rules\b")]);
+        let mut scratch = MatchScratch::default();
+        let mut found = |set: &RuleSet, text: &str| {
+            let mut hits = Vec::new();
+            set.matches(text, &mut scratch, &mut hits);
+            hits
+        };
+        for _ in 0..3 {
+            assert_eq!(found(&first, "ignore the instructions"), [0]);
+            assert_eq!(found(&second, "forget the rules"), [0]);
+            assert!(found(&second, "ignore the instructions").is_empty());
+        }
     }
 
     #[test]
