@@ -58,7 +58,19 @@ async fn main() -> ExitCode {
         }
     }
     let router = gateway::mock::router(config);
-    let grace = Duration::from_secs(5);
+    // The same variable as the gateway's; 5 s when unset.
+    let grace = match std::env::var("SPARK_SHUTDOWN_GRACE_MS") {
+        Ok(value) if !value.trim().is_empty() => match value.trim().parse::<u64>() {
+            Ok(ms) => Duration::from_millis(ms),
+            Err(_) => {
+                eprintln!(
+                    "configuration error: SPARK_SHUTDOWN_GRACE_MS must be a whole number of milliseconds"
+                );
+                return ExitCode::from(2);
+            }
+        },
+        _ => Duration::from_secs(5),
+    };
     match gateway::serve(listener, router, grace, gateway::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -223,3 +223,46 @@ async fn scan_tool_layer_and_gateway_agree() {
         "the texts cover allow, flag and block: {kinds:?}"
     );
 }
+
+#[tokio::test]
+async fn body_bound_and_text_limit_follow_the_configuration() {
+    let mut config = GatewayConfig::default();
+    config.max_body_bytes = 20 * 1024 * 1024;
+    config.sanitize_max_chars = 20;
+    let addr = gateway(config).await;
+    // 17 MiB of JSON whitespace: over the sanitize layer's own 16 MiB
+    // default, under the configured bound, so it must pass.
+    let mut body = openai_body("short prompt");
+    body.insert_str(body.len() - 1, &" ".repeat(17 * 1024 * 1024));
+    let reply = post_json(addr, "/v1/chat/completions", &body).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+
+    let reply = post_json(
+        addr,
+        "/v1/chat/completions",
+        &openai_body("a prompt longer than twenty characters"),
+    )
+    .await;
+    let json = reply.problem(413, "payload-too-large");
+    assert_eq!(json["limit"], 20);
+    assert_eq!(json["field"], "/messages/0/content");
+}
+
+#[tokio::test]
+async fn unusable_client_request_ids_are_replaced() {
+    let addr = gateway(GatewayConfig::default()).await;
+    let long = "a".repeat(200);
+    for id in ["abc\"} injected=1", long.as_str()] {
+        let reply = call(
+            Method::POST,
+            format!("http://{addr}/v1/chat/completions"),
+            &[("content-type", "application/json"), ("x-request-id", id)],
+            &openai_body("hi"),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let echoed = reply.headers["x-request-id"].to_str().unwrap();
+        assert_ne!(echoed, id);
+        assert_eq!(echoed.len(), 36, "a generated id replaces {id:?}");
+    }
+}

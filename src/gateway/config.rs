@@ -101,6 +101,9 @@ pub struct GatewayConfig {
     /// `SPARK_SANITIZE_REPORT_HEADER`: add `x-spark-sanitize: flag` to
     /// responses of flagged requests.
     pub sanitize_report_header: bool,
+    /// `SPARK_SANITIZE_MAX_CHARS`: the character limit of one user,
+    /// assistant or tool text (system texts: 100,000).
+    pub sanitize_max_chars: usize,
 }
 
 impl Default for GatewayConfig {
@@ -117,6 +120,7 @@ impl Default for GatewayConfig {
             mock: MockConfig::default(),
             sanitize_policy: Policy::Block,
             sanitize_report_header: false,
+            sanitize_max_chars: 10_000,
         }
     }
 }
@@ -206,6 +210,13 @@ impl GatewayConfig {
                 "0" | "false" | "no" | "off" => false,
                 _ => return Err(invalid(name, "must be true or false")),
             };
+        }
+        if let Some((name, v)) = var("SPARK_SANITIZE_MAX_CHARS") {
+            config.sanitize_max_chars = v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid(name, "must be a positive number of characters"))?;
         }
         for (upstream, base, key) in [
             (
@@ -297,6 +308,7 @@ mod tests {
             ("SPARK_ANTHROPIC_BASE_URL", "http://127.0.0.1:9000"),
             ("SPARK_SANITIZE_POLICY", "Flag"),
             ("SPARK_SANITIZE_REPORT_HEADER", "true"),
+            ("SPARK_SANITIZE_MAX_CHARS", "50000"),
         ])
         .unwrap();
         assert_eq!(c.addr.port(), 0);
@@ -313,6 +325,7 @@ mod tests {
         assert!(c.anthropic.api_key.is_none());
         assert_eq!(c.sanitize_policy, Policy::Flag);
         assert!(c.sanitize_report_header);
+        assert_eq!(c.sanitize_max_chars, 50_000);
     }
 
     #[test]
@@ -330,6 +343,7 @@ mod tests {
             ("SPARK_OPENAI_API_KEY", "sk-SECRET\nret"),
             ("SPARK_SANITIZE_POLICY", "maybe"),
             ("SPARK_SANITIZE_REPORT_HEADER", "2"),
+            ("SPARK_SANITIZE_MAX_CHARS", "0"),
         ];
         for (name, value) in cases {
             let err = from(&[(name, value)]).expect_err(name).to_string();

@@ -70,7 +70,7 @@ use crate::headers::SecurityHeadersLayer;
 use crate::limit::BodyLimitLayer;
 use crate::marker::{Provider, ProviderApi};
 use crate::problem::{Problem, RejectionKind};
-use crate::sanitize::{Role, SanitizeLayer};
+use crate::sanitize::{Limits, Role, SanitizeLayer};
 
 /// Builds the gateway's [`Router`] from a [`GatewayConfig`].
 ///
@@ -89,7 +89,14 @@ pub struct GatewayBuilder {
 impl GatewayBuilder {
     /// A gateway with `config` and the crate's recommended layers.
     pub fn new(config: GatewayConfig) -> Self {
-        let mut sanitize = SanitizeLayer::new().report_header(config.sanitize_report_header);
+        let mut limits = Limits::default();
+        for role in [Role::User, Role::Assistant, Role::Tool] {
+            limits.set_per_field(role, config.sanitize_max_chars);
+        }
+        let mut sanitize = SanitizeLayer::new()
+            .report_header(config.sanitize_report_header)
+            .max_body_bytes(config.max_body_bytes)
+            .limits(limits);
         for role in [Role::User, Role::Assistant, Role::Tool] {
             sanitize = sanitize.policy(role, config.sanitize_policy);
         }
@@ -154,6 +161,7 @@ impl GatewayBuilder {
             })
             .layer(
                 ServiceBuilder::new()
+                    .map_request(drop_unusable_request_id)
                     .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                     .layer(
                         TraceLayer::new_for_http()
@@ -166,6 +174,26 @@ impl GatewayBuilder {
     }
 }
 
+/// Longest client `x-request-id` kept; a longer one, or one with characters
+/// outside `A-Z a-z 0-9 - _ . : /`, is replaced by a generated id, so a
+/// client cannot forge log fields or bloat every log line.
+const MAX_REQUEST_ID: usize = 128;
+
+fn drop_unusable_request_id(mut request: Request<Body>) -> Request<Body> {
+    let usable = request.headers().get("x-request-id").is_none_or(|id| {
+        let id = id.as_bytes();
+        !id.is_empty()
+            && id.len() <= MAX_REQUEST_ID
+            && id
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/'))
+    });
+    if !usable {
+        request.headers_mut().remove("x-request-id");
+    }
+    request
+}
+
 fn request_span(request: &Request<Body>) -> tracing::Span {
     let id = request
         .headers()
@@ -174,7 +202,7 @@ fn request_span(request: &Request<Body>) -> tracing::Span {
         .unwrap_or("-");
     tracing::info_span!(
         "request",
-        request_id = %id,
+        request_id = ?id,
         method = %request.method(),
         path = %request.uri().path(),
     )

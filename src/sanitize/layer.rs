@@ -91,6 +91,7 @@ pub struct FieldReport {
     pub rule_ids: Vec<Cow<'static, str>>,
 }
 
+#[derive(Clone)]
 struct Config {
     judge: Judge,
     format: Format,
@@ -138,7 +139,7 @@ impl SanitizeLayer {
     }
 
     fn config_mut(&mut self) -> &mut Config {
-        Arc::get_mut(&mut self.config).expect("configured before it is shared")
+        Arc::make_mut(&mut self.config)
     }
 
     /// Uses `sanitizer` (custom rules) instead of the default one.
@@ -927,6 +928,15 @@ mod tests {
             call(SanitizeLayer::new(), "/v1/chat/completions", body.clone()).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(seen.0.lock().unwrap().clone().unwrap().0, body);
+    }
+
+    #[tokio::test]
+    async fn configuring_a_cloned_layer_copies_its_settings() {
+        let shared = SanitizeLayer::new();
+        let kept = shared.clone();
+        let changed = shared.policy(Role::User, Policy::Off);
+        assert_eq!(kept.judge().policy(Role::User), Policy::Block);
+        assert_eq!(changed.judge().policy(Role::User), Policy::Off);
     }
 
     #[tokio::test]
