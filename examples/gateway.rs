@@ -36,6 +36,7 @@ async fn main() -> ExitCode {
         }
     }
     let grace = config.shutdown_grace;
+    let header_timeout = config.header_timeout;
     let addr = config.addr;
     // Built before listening: the rule catalogue compiles here, not on the
     // first request.
@@ -55,7 +56,15 @@ async fn main() -> ExitCode {
         }
     }
 
-    match gateway::serve(listener, router, grace, gateway::shutdown_signal()).await {
+    match gateway::serve(
+        listener,
+        router,
+        grace,
+        header_timeout,
+        gateway::shutdown_signal(),
+    )
+    .await
+    {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS

@@ -71,7 +71,15 @@ async fn main() -> ExitCode {
         },
         _ => Duration::from_secs(5),
     };
-    match gateway::serve(listener, router, grace, gateway::shutdown_signal()).await {
+    match gateway::serve(
+        listener,
+        router,
+        grace,
+        Duration::from_secs(30),
+        gateway::shutdown_signal(),
+    )
+    .await
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("server error: {error}");

@@ -88,6 +88,11 @@ pub struct GatewayConfig {
     /// `SPARK_SHUTDOWN_GRACE_MS`: how long in-flight requests may finish after
     /// SIGINT or SIGTERM.
     pub shutdown_grace: Duration,
+    /// `SPARK_HEADER_TIMEOUT_MS`: longest wait for a request head.
+    pub header_timeout: Duration,
+    /// `SPARK_BODY_TIMEOUT_MS`: longest gap between chunks of a request body;
+    /// a stalled body is answered with 400.
+    pub body_timeout: Duration,
     /// `SPARK_OPENAI_BASE_URL`, `SPARK_OPENAI_API_KEY`.
     pub openai: UpstreamConfig,
     /// `SPARK_ANTHROPIC_BASE_URL`, `SPARK_ANTHROPIC_API_KEY`.
@@ -115,6 +120,8 @@ impl Default for GatewayConfig {
             upstream_timeout_status: StatusCode::GATEWAY_TIMEOUT,
             max_body_bytes: 32 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
             openai: UpstreamConfig::default(),
             anthropic: UpstreamConfig::default(),
             mock: MockConfig::default(),
@@ -194,6 +201,12 @@ impl GatewayConfig {
         }
         if let Some((name, v)) = var("SPARK_SHUTDOWN_GRACE_MS") {
             config.shutdown_grace = millis(name, &v)?;
+        }
+        if let Some((name, v)) = var("SPARK_HEADER_TIMEOUT_MS") {
+            config.header_timeout = millis(name, &v)?;
+        }
+        if let Some((name, v)) = var("SPARK_BODY_TIMEOUT_MS") {
+            config.body_timeout = millis(name, &v)?;
         }
         if let Some((name, v)) = var("SPARK_SANITIZE_POLICY") {
             config.sanitize_policy = match v.to_ascii_lowercase().as_str() {
@@ -309,6 +322,8 @@ mod tests {
             ("SPARK_SANITIZE_POLICY", "Flag"),
             ("SPARK_SANITIZE_REPORT_HEADER", "true"),
             ("SPARK_SANITIZE_MAX_CHARS", "50000"),
+            ("SPARK_HEADER_TIMEOUT_MS", "700"),
+            ("SPARK_BODY_TIMEOUT_MS", "800"),
         ])
         .unwrap();
         assert_eq!(c.addr.port(), 0);
@@ -326,6 +341,8 @@ mod tests {
         assert_eq!(c.sanitize_policy, Policy::Flag);
         assert!(c.sanitize_report_header);
         assert_eq!(c.sanitize_max_chars, 50_000);
+        assert_eq!(c.header_timeout, Duration::from_millis(700));
+        assert_eq!(c.body_timeout, Duration::from_millis(800));
     }
 
     #[test]
@@ -344,6 +361,8 @@ mod tests {
             ("SPARK_SANITIZE_POLICY", "maybe"),
             ("SPARK_SANITIZE_REPORT_HEADER", "2"),
             ("SPARK_SANITIZE_MAX_CHARS", "0"),
+            ("SPARK_HEADER_TIMEOUT_MS", "x"),
+            ("SPARK_BODY_TIMEOUT_MS", "-5"),
         ];
         for (name, value) in cases {
             let err = from(&[(name, value)]).expect_err(name).to_string();

@@ -58,6 +58,7 @@ use http::{Request, Response};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_service::Service;
 
@@ -147,6 +148,7 @@ impl GatewayBuilder {
             let route = provider.api().route();
             let service = ServiceBuilder::new()
                 .layer(ProviderRouteLayer::new(provider.clone()))
+                .layer(RequestBodyTimeoutLayer::new(self.config.body_timeout))
                 .layer(BodyLimitLayer::new(self.config.max_body_bytes).buffer(true))
                 .layer(self.sanitize.clone())
                 .map_request(|request: Request<_>| request.map(Body::new))
@@ -245,35 +247,67 @@ impl Service<Request<Body>> for Upstream {
 /// resolves, then stops accepting and lets in-flight requests finish for up
 /// to `grace` before returning.
 ///
+/// A client must send its request head within `header_timeout` (HTTP/1.1),
+/// so connections that trickle headers cannot be held open forever; slow
+/// bodies are bounded by the gateway's request body timeout.
+///
 /// # Errors
-/// Only if accepting connections fails in a way the server cannot recover from.
+/// Never today: accept errors (such as running out of file descriptors) are
+/// logged and retried after a short pause.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     grace: Duration,
+    header_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    });
-    let mut server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        result = &mut server => return result,
-        () = shutdown => {}
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
     }
+    drop(listener);
     tracing::info!(
         grace_ms = %grace.as_millis(),
         "shutting down: no new connections, finishing in-flight requests"
     );
-    let _ = stop.send(true);
-    match tokio::time::timeout(grace, server).await {
-        Ok(result) => result,
-        Err(_) => {
-            tracing::warn!("shutdown grace period over; dropping unfinished requests");
-            Ok(())
-        }
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown grace period over; dropping unfinished requests");
     }
+    Ok(())
 }
 
 /// Resolves on the first SIGINT or SIGTERM (SIGINT only on non-Unix systems).
