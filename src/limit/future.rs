@@ -19,6 +19,10 @@ use crate::body::ResponseBody;
 use crate::marker::ProviderApi;
 use crate::problem::{Problem, RejectionKind};
 
+/// Largest buffer reserved from a declared `Content-Length` before the bytes
+/// arrive (4 MiB): bodies up to it are collected with one allocation.
+const MAX_PREALLOC: usize = 4 * 1024 * 1024;
+
 /// Why the layer answers a request itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Reject {
@@ -94,7 +98,11 @@ impl Collect {
         self.data = match std::mem::replace(&mut self.data, Data::Empty) {
             Data::Empty => Data::One(chunk),
             Data::One(first) => {
-                let mut buf = Vec::with_capacity(self.expected.max(first.len() + chunk.len()));
+                // A declared length is trusted up to `MAX_PREALLOC` only, so a
+                // client that declares a large body and stalls cannot make
+                // every connection reserve the whole limit.
+                let arrived = first.len() + chunk.len();
+                let mut buf = Vec::with_capacity(self.expected.min(MAX_PREALLOC).max(arrived));
                 buf.extend_from_slice(&first);
                 buf.extend_from_slice(&chunk);
                 Data::Many(buf)
