@@ -232,35 +232,29 @@ pin_project! {
     /// The request body the inner service receives: the original stream when
     /// the request was not scanned, else the complete (possibly cleaned) body.
     pub struct RequestBody<B> {
+        // The same inner-or-complete shape as the crate's response body.
         #[pin]
-        kind: Kind<B>,
-    }
-}
-
-pin_project! {
-    #[project = KindProj]
-    enum Kind<B> {
-        Original { #[pin] body: B },
-        Full { data: Option<Bytes> },
+        inner: ResponseBody<B>,
     }
 }
 
 impl<B> RequestBody<B> {
+    fn original(body: B) -> Self {
+        Self {
+            inner: ResponseBody::new(body),
+        }
+    }
+
     fn full(data: Bytes) -> Self {
         Self {
-            kind: Kind::Full {
-                data: (!data.is_empty()).then_some(data),
-            },
+            inner: ResponseBody::full(data),
         }
     }
 }
 
 impl<B> std::fmt::Debug for RequestBody<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self.kind {
-            Kind::Original { .. } => "RequestBody::Original",
-            Kind::Full { .. } => "RequestBody::Full",
-        })
+        f.debug_tuple("RequestBody").field(&self.inner).finish()
     }
 }
 
@@ -272,26 +266,15 @@ impl<B: Body<Data = Bytes>> Body for RequestBody<B> {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        match self.project().kind.project() {
-            KindProj::Original { body } => body.poll_frame(cx),
-            KindProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
-        }
+        self.project().inner.poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
-        match &self.kind {
-            Kind::Original { body } => body.is_end_stream(),
-            Kind::Full { data } => data.is_none(),
-        }
+        self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        match &self.kind {
-            Kind::Original { body } => body.size_hint(),
-            Kind::Full { data } => {
-                SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
-            }
-        }
+        self.inner.size_hint()
     }
 }
 
@@ -367,12 +350,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let Some(kind) = format_of(&self.config.format, &request) else {
             let (parts, body) = request.into_parts();
-            let request = Request::from_parts(
-                parts,
-                RequestBody {
-                    kind: Kind::Original { body },
-                },
-            );
+            let request = Request::from_parts(parts, RequestBody::original(body));
             return Box::pin(async move { Ok(inner.call(request).await?.map(ResponseBody::new)) });
         };
         let config = self.config.clone();
