@@ -117,6 +117,45 @@ pub struct OpenAiChat;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AnthropicMessages;
 
+/// Runs `f` one step down, under `key`.
+fn under(
+    path: &mut FieldPath,
+    key: &'static str,
+    f: impl FnOnce(&mut FieldPath) -> Visit,
+) -> Visit {
+    path.push_key(key);
+    let flow = f(path);
+    path.pop();
+    flow
+}
+
+/// Runs `f` on every element of `items`, each under its index, until one
+/// breaks.
+fn each(
+    items: &mut [Value],
+    path: &mut FieldPath,
+    mut f: impl FnMut(&mut Value, &mut FieldPath) -> Visit,
+) -> Visit {
+    for (i, item) in items.iter_mut().enumerate() {
+        path.push_index(i);
+        let flow = f(item, path);
+        path.pop();
+        flow?;
+    }
+    Visit::Continue(())
+}
+
+/// Visits `text` at `path`.
+fn text(
+    text: &mut String,
+    role: Role,
+    path: &mut FieldPath,
+    visit: &mut dyn FnMut(Field<'_>) -> Visit,
+) -> Visit {
+    visit(Field { role, path, text })
+}
+
+/// The string member `key` of `value`, if there is one.
 fn text_at(
     value: &mut Value,
     role: Role,
@@ -124,13 +163,10 @@ fn text_at(
     key: &'static str,
     visit: &mut dyn FnMut(Field<'_>) -> Visit,
 ) -> Visit {
-    if let Some(Value::String(text)) = value.get_mut(key) {
-        path.push_key(key);
-        let flow = visit(Field { role, path, text });
-        path.pop();
-        flow?;
+    match value.get_mut(key) {
+        Some(Value::String(t)) => under(path, key, |path| text(t, role, path, visit)),
+        _ => Visit::Continue(()),
     }
-    Visit::Continue(())
 }
 
 /// Every string inside `value` (tool inputs and arguments are free-form).
@@ -141,16 +177,10 @@ fn all_strings(
     visit: &mut dyn FnMut(Field<'_>) -> Visit,
 ) -> Visit {
     match value {
-        Value::String(text) => visit(Field { role, path, text }),
-        Value::Array(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                path.push_index(i);
-                let flow = all_strings(item, role, path, visit);
-                path.pop();
-                flow?;
-            }
-            Visit::Continue(())
-        }
+        Value::String(t) => text(t, role, path, visit),
+        Value::Array(items) => each(items, path, |item, path| {
+            all_strings(item, role, path, visit)
+        }),
         Value::Object(members) => {
             for (key, item) in members.iter_mut() {
                 path.segments.push(Segment::Key(Cow::Owned(key.clone())));
@@ -164,7 +194,8 @@ fn all_strings(
     }
 }
 
-/// `tools[].<...>.description` for both APIs.
+/// `tools[].description` (Anthropic) or `tools[].<nested>.description`
+/// (OpenAI's `function`).
 fn tool_descriptions(
     body: &mut Value,
     path: &mut FieldPath,
@@ -174,29 +205,17 @@ fn tool_descriptions(
     let Some(Value::Array(tools)) = body.get_mut("tools") else {
         return Visit::Continue(());
     };
-    path.push_key("tools");
-    for (i, tool) in tools.iter_mut().enumerate() {
-        path.push_index(i);
-        let flow = match nested {
+    under(path, "tools", |path| {
+        each(tools, path, |tool, path| match nested {
             Some(key) => match tool.get_mut(key) {
-                Some(inner) => {
-                    path.push_key(key);
-                    let flow = text_at(inner, Role::Tool, path, "description", visit);
-                    path.pop();
-                    flow
-                }
+                Some(inner) => under(path, key, |path| {
+                    text_at(inner, Role::Tool, path, "description", visit)
+                }),
                 None => Visit::Continue(()),
             },
             None => text_at(tool, Role::Tool, path, "description", visit),
-        };
-        path.pop();
-        if flow.is_break() {
-            path.pop();
-            return flow;
-        }
-    }
-    path.pop();
-    Visit::Continue(())
+        })
+    })
 }
 
 impl Extractor for OpenAiChat {
@@ -209,24 +228,17 @@ impl Extractor for OpenAiChat {
         let mut seen = Extracted::default();
         let flow = (|| {
             if let Some(prompt) = body.get_mut("prompt") {
-                path.push_key("prompt");
-                let flow = all_strings(prompt, Role::User, path, visit);
-                path.pop();
-                flow?;
+                under(path, "prompt", |path| {
+                    all_strings(prompt, Role::User, path, visit)
+                })?;
             }
             if let Some(Value::Array(messages)) = body.get_mut("messages") {
                 seen.messages = messages.len();
-                path.push_key("messages");
-                for (i, message) in messages.iter_mut().enumerate() {
-                    path.push_index(i);
-                    let flow = openai_message(message, path, &mut seen, visit);
-                    path.pop();
-                    if flow.is_break() {
-                        path.pop();
-                        return flow;
-                    }
-                }
-                path.pop();
+                under(path, "messages", |path| {
+                    each(messages, path, |message, path| {
+                        openai_message(message, path, &mut seen, visit)
+                    })
+                })?;
             }
             tool_descriptions(body, path, Some("function"), visit)
         })();
@@ -247,18 +259,10 @@ fn openai_message(
         .and_then(Role::parse)
         .unwrap_or(Role::User);
     match message.get_mut("content") {
-        Some(Value::String(text)) => {
-            path.push_key("content");
-            let flow = visit(Field { role, path, text });
-            path.pop();
-            flow?;
-        }
-        Some(Value::Array(parts)) => {
-            path.push_key("content");
-            for (j, part) in parts.iter_mut().enumerate() {
-                path.push_index(j);
-                let kind = part.get("type").and_then(Value::as_str).unwrap_or("");
-                let flow = match kind {
+        Some(Value::String(t)) => under(path, "content", |path| text(t, role, path, visit))?,
+        Some(Value::Array(parts)) => under(path, "content", |path| {
+            each(parts, path, |part, path| {
+                match part.get("type").and_then(Value::as_str).unwrap_or("") {
                     "text" => text_at(part, role, path, "text", visit),
                     "refusal" => text_at(part, role, path, "refusal", visit),
                     "image_url" | "input_audio" | "file" => Visit::Continue(()),
@@ -266,43 +270,25 @@ fn openai_message(
                         seen.unknown_parts += 1;
                         Visit::Continue(())
                     }
-                };
-                path.pop();
-                if flow.is_break() {
-                    path.pop();
-                    return flow;
                 }
-            }
-            path.pop();
-        }
+            })
+        })?,
         _ => {}
     }
     if let Some(Value::Array(calls)) = message.get_mut("tool_calls") {
-        path.push_key("tool_calls");
-        for (k, call) in calls.iter_mut().enumerate() {
-            path.push_index(k);
-            let flow = match call.get_mut("function") {
-                Some(function) => {
-                    path.push_key("function");
-                    let flow = text_at(function, Role::Assistant, path, "arguments", visit);
-                    path.pop();
-                    flow
-                }
+        under(path, "tool_calls", |path| {
+            each(calls, path, |call, path| match call.get_mut("function") {
+                Some(function) => under(path, "function", |path| {
+                    text_at(function, Role::Assistant, path, "arguments", visit)
+                }),
                 None => Visit::Continue(()),
-            };
-            path.pop();
-            if flow.is_break() {
-                path.pop();
-                return flow;
-            }
-        }
-        path.pop();
+            })
+        })?;
     }
     if let Some(function) = message.get_mut("function_call") {
-        path.push_key("function_call");
-        let flow = text_at(function, Role::Assistant, path, "arguments", visit);
-        path.pop();
-        flow?;
+        under(path, "function_call", |path| {
+            text_at(function, Role::Assistant, path, "arguments", visit)
+        })?;
     }
     Visit::Continue(())
 }
@@ -317,59 +303,47 @@ impl Extractor for AnthropicMessages {
         let mut seen = Extracted::default();
         let flow = (|| {
             match body.get_mut("system") {
-                Some(Value::String(text)) => {
-                    path.push_key("system");
-                    let flow = visit(Field {
-                        role: Role::System,
-                        path,
-                        text,
-                    });
-                    path.pop();
-                    flow?;
+                Some(Value::String(t)) => {
+                    under(path, "system", |path| text(t, Role::System, path, visit))?
                 }
-                Some(Value::Array(blocks)) => {
-                    path.push_key("system");
-                    let flow = anthropic_blocks(blocks, Role::System, path, &mut seen, visit);
-                    path.pop();
-                    flow?;
-                }
+                Some(Value::Array(blocks)) => under(path, "system", |path| {
+                    anthropic_blocks(blocks, Role::System, path, &mut seen, visit)
+                })?,
                 _ => {}
             }
             if let Some(Value::Array(messages)) = body.get_mut("messages") {
                 seen.messages = messages.len();
-                path.push_key("messages");
-                for (i, message) in messages.iter_mut().enumerate() {
-                    path.push_index(i);
-                    let role = match message.get("role").and_then(Value::as_str) {
-                        Some("assistant") => Role::Assistant,
-                        _ => Role::User,
-                    };
-                    let flow = match message.get_mut("content") {
-                        Some(Value::String(text)) => {
-                            path.push_key("content");
-                            let flow = visit(Field { role, path, text });
-                            path.pop();
-                            flow
-                        }
-                        Some(Value::Array(blocks)) => {
-                            path.push_key("content");
-                            let flow = anthropic_blocks(blocks, role, path, &mut seen, visit);
-                            path.pop();
-                            flow
-                        }
-                        _ => Visit::Continue(()),
-                    };
-                    path.pop();
-                    if flow.is_break() {
-                        path.pop();
-                        return flow;
-                    }
-                }
-                path.pop();
+                under(path, "messages", |path| {
+                    each(messages, path, |message, path| {
+                        let role = match message.get("role").and_then(Value::as_str) {
+                            Some("assistant") => Role::Assistant,
+                            _ => Role::User,
+                        };
+                        anthropic_content(message, role, path, &mut seen, visit)
+                    })
+                })?;
             }
             tool_descriptions(body, path, None, visit)
         })();
         (seen, flow)
+    }
+}
+
+/// The `content` member of a message, tool result or document: a string or
+/// blocks.
+fn anthropic_content(
+    holder: &mut Value,
+    role: Role,
+    path: &mut FieldPath,
+    seen: &mut Extracted,
+    visit: &mut dyn FnMut(Field<'_>) -> Visit,
+) -> Visit {
+    match holder.get_mut("content") {
+        Some(Value::String(t)) => under(path, "content", |path| text(t, role, path, visit)),
+        Some(Value::Array(blocks)) => under(path, "content", |path| {
+            anthropic_blocks(blocks, role, path, seen, visit)
+        }),
+        _ => Visit::Continue(()),
     }
 }
 
@@ -380,64 +354,24 @@ fn anthropic_blocks(
     seen: &mut Extracted,
     visit: &mut dyn FnMut(Field<'_>) -> Visit,
 ) -> Visit {
-    for (j, block) in blocks.iter_mut().enumerate() {
-        path.push_index(j);
-        let kind = block.get("type").and_then(Value::as_str).unwrap_or("");
-        let flow = match kind {
+    each(blocks, path, |block, path| {
+        match block.get("type").and_then(Value::as_str).unwrap_or("") {
             "text" => text_at(block, role, path, "text", visit),
             "tool_use" | "server_tool_use" => match block.get_mut("input") {
-                Some(input) => {
-                    path.push_key("input");
-                    let flow = all_strings(input, Role::Assistant, path, visit);
-                    path.pop();
-                    flow
-                }
+                Some(input) => under(path, "input", |path| {
+                    all_strings(input, Role::Assistant, path, visit)
+                }),
                 None => Visit::Continue(()),
             },
-            "tool_result" => match block.get_mut("content") {
-                Some(Value::String(text)) => {
-                    path.push_key("content");
-                    let flow = visit(Field {
-                        role: Role::Tool,
-                        path,
-                        text,
-                    });
-                    path.pop();
-                    flow
-                }
-                Some(Value::Array(inner)) => {
-                    path.push_key("content");
-                    let flow = anthropic_blocks(inner, Role::Tool, path, seen, visit);
-                    path.pop();
-                    flow
-                }
-                _ => Visit::Continue(()),
-            },
+            "tool_result" => anthropic_content(block, Role::Tool, path, seen, visit),
             "document" => match block.get_mut("source") {
-                Some(source) => {
-                    path.push_key("source");
-                    let flow = match source.get("type").and_then(Value::as_str) {
+                Some(source) => under(path, "source", |path| {
+                    match source.get("type").and_then(Value::as_str) {
                         Some("text") => text_at(source, role, path, "data", visit),
-                        Some("content") => match source.get_mut("content") {
-                            Some(Value::Array(inner)) => {
-                                path.push_key("content");
-                                let flow = anthropic_blocks(inner, role, path, seen, visit);
-                                path.pop();
-                                flow
-                            }
-                            Some(Value::String(text)) => {
-                                path.push_key("content");
-                                let flow = visit(Field { role, path, text });
-                                path.pop();
-                                flow
-                            }
-                            _ => Visit::Continue(()),
-                        },
+                        Some("content") => anthropic_content(source, role, path, seen, visit),
                         _ => Visit::Continue(()),
-                    };
-                    path.pop();
-                    flow
-                }
+                    }
+                }),
                 None => Visit::Continue(()),
             },
             // Binary or signed content: nothing to scan, and thinking blocks
@@ -452,11 +386,8 @@ fn anthropic_blocks(
                 seen.unknown_parts += 1;
                 Visit::Continue(())
             }
-        };
-        path.pop();
-        flow?;
-    }
-    Visit::Continue(())
+        }
+    })
 }
 
 #[cfg(test)]
