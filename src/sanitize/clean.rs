@@ -143,7 +143,15 @@ pub fn clean(text: &str) -> Cow<'_, str> {
 /// The byte offset of the first character to remove, if any.
 fn first_removal(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
+    // Eight bytes at a time while they are printable ASCII (most text).
     let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if !printable_ascii(word) {
+            break;
+        }
+        i += 8;
+    }
     while i < bytes.len() {
         if !SUSPECT[bytes[i] as usize] {
             i += 1;
@@ -157,6 +165,17 @@ fn first_removal(text: &str) -> Option<usize> {
         i += c.len_utf8();
     }
     None
+}
+
+/// Whether all eight bytes of `word` are ASCII from space to `~`: no byte
+/// has its high bit set, none is below 0x20, none is DEL.
+fn printable_ascii(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    let del = word ^ (ONES * 0x7F);
+    let is_del = del.wrapping_sub(ONES) & !del & HIGH;
+    (word & HIGH) | below_space | is_del == 0
 }
 
 /// Whether the character `c` at byte `at` of `text` is removed in context.
@@ -233,6 +252,21 @@ fn clean_from(text: &str, start: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_ascii_words() {
+        assert!(printable_ascii(u64::from_le_bytes(*b"plain ~!")));
+        for bad in [0x00u8, 0x07, 0x09, 0x0A, 0x1F, 0x7F, 0x80, 0xC2, 0xFF] {
+            for at in 0..8 {
+                let mut bytes = *b"abcdefgh";
+                bytes[at] = bad;
+                assert!(
+                    !printable_ascii(u64::from_le_bytes(bytes)),
+                    "{bad:#x} at {at}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn table() {

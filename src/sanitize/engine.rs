@@ -355,7 +355,11 @@ impl Sanitizer {
             }
         }
         decoded.clear();
-        if decode_binary_and_morse(text, decoded)
+        // Four binary groups, six spaced hex pairs or a dot touching a dash
+        // come first; most texts have none and skip the scan.
+        let spelled = view.binary_groups >= 4 || view.hex_pairs >= 6 || view.morse;
+        if spelled
+            && decode_binary_and_morse(text, decoded)
             && let Ok(plain_text) = std::str::from_utf8(decoded)
         {
             inner.build(plain_text);
@@ -380,13 +384,16 @@ impl Sanitizer {
             push_once(hits, rule);
         }
         if let Some(rule) = engine.repeated_token
-            && longest_repeat(&view.text) >= REPEATS
+            && view.repeat >= REPEATS
         {
             push_once(hits, rule);
         }
         if hits.is_empty() {
             return Detection::default();
         }
+        // In rule order, so the floating-point product does not depend on
+        // the order the matcher found the rules in.
+        hits.sort_unstable();
         let mut keep = 1.0f32;
         let mut meta = false;
         for &hit in hits.iter() {
@@ -397,7 +404,6 @@ impl Sanitizer {
                 keep *= 1.0 - rule.weight();
             }
         }
-        hits.sort_unstable();
         Detection {
             score: 1.0 - keep,
             hits: hits.clone(),
@@ -406,48 +412,11 @@ impl Sanitizer {
     }
 }
 
-/// The longest run of one token, or of a cycle of two or three tokens,
-/// repeated back to back in the normalised view, in repetitions. Short
-/// numbers (`0 0 0`, matrices) do not count.
-fn longest_repeat(view: &str) -> usize {
-    const PERIODS: usize = 3;
-    let mut recent: [&str; PERIODS] = [""; PERIODS];
-    let mut runs = [0usize; PERIODS];
-    let mut best = 0;
-    for token in view.split([' ', '\n']).filter(|t| !t.is_empty()) {
-        let counts = !(token.len() <= 2 && token.bytes().all(|b| b.is_ascii_digit()));
-        // A letter repeated on its own (`o o o`, joined by normalisation).
-        if let Some(first) = token.chars().next()
-            && first.is_alphabetic()
-            && token.chars().all(|c| c == first)
-        {
-            best = best.max(token.chars().count());
-        }
-        for (p, run) in runs.iter_mut().enumerate() {
-            if counts && recent[p] == token {
-                *run += 1;
-                best = best.max(*run / (p + 1));
-            } else {
-                *run = 0;
-            }
-        }
-        recent.rotate_right(1);
-        recent[0] = token;
-    }
-    best
-}
-
 /// Appends to `out` the text hidden in runs of 8-bit binary groups
 /// (`01101001 01100111 …`) and of Morse code (`.. --. -. --- .-. .`), one
 /// decoded run a line; whether anything was decoded.
 fn decode_binary_and_morse(text: &str, out: &mut Vec<u8>) -> bool {
     let bytes = text.as_bytes();
-    // Every encoded ASCII byte has a digit in hex and binary; Morse letters
-    // mostly mix dots and dashes. Most texts have neither and skip the scan.
-    let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
-    if digits < 12 && !text.contains(".-") && !text.contains("-.") {
-        return false;
-    }
     let mut i = 0;
     let mut found = false;
     while i < bytes.len() {

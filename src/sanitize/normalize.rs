@@ -10,6 +10,8 @@
 //! (base64, hex, URL escapes, tag characters, right-to-left overrides) may
 //! hide text, so the engine can decode and scan those too.
 
+use std::sync::LazyLock;
+
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 /// ASCII character classes of the view.
@@ -33,6 +35,41 @@ static ASCII: [Ascii; 128] = {
             0..=0x20 | 0x7F => Ascii::Space,
             _ => Ascii::Punct,
         };
+        b += 1;
+    }
+    table
+};
+
+/// Flags of ASCII bytes for the word loop: one table lookup a byte says
+/// what the slower per-class code would find.
+const WORD: u8 = 1;
+const DIGIT: u8 = 2;
+const LEET: u8 = 4;
+const HEX: u8 = 8;
+const BIT: u8 = 16;
+
+static FLAGS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        let mut f = 0;
+        if byte.is_ascii_alphanumeric() {
+            f |= WORD;
+        }
+        if byte.is_ascii_digit() {
+            f |= DIGIT;
+        }
+        if matches!(byte, b'0' | b'1' | b'3' | b'4' | b'5' | b'7') {
+            f |= LEET;
+        }
+        if byte.is_ascii_hexdigit() {
+            f |= HEX;
+        }
+        if matches!(byte, b'0' | b'1') {
+            f |= BIT;
+        }
+        table[b] = f;
         b += 1;
     }
     table
@@ -69,6 +106,17 @@ pub(crate) struct View {
     pub confusable_words: usize,
     /// Words with leetspeak folded.
     pub leet_words: usize,
+    /// The longest run of words of eight binary digits (`01101001`): four
+    /// or more may spell text in binary.
+    pub binary_groups: usize,
+    /// The longest run of words of two hex digits (`6f`): six or more may
+    /// spell text in hex.
+    pub hex_pairs: usize,
+    /// Whether a dot touches a dash (`.-`, `-.`): Morse code may follow.
+    pub morse: bool,
+    /// The longest run of one token, or of a cycle of two or three tokens,
+    /// repeated back to back in `text`, in repetitions (see [`Repeats`]).
+    pub repeat: usize,
 }
 
 #[derive(Default)]
@@ -82,6 +130,9 @@ struct Token {
 
 struct Builder<'a> {
     view: &'a mut View,
+    /// The skeleton being built, as bytes (whole characters only), so the
+    /// ASCII paths push bytes; it becomes `view.text` at the end.
+    out: Vec<u8>,
     token: Token,
     single_run: usize,
     spaced: bool,
@@ -93,12 +144,20 @@ struct Builder<'a> {
     in_flag: bool,
     /// A double space was kept to mark a word gap between lone letters.
     wide_gap: bool,
+    /// Words in a row that look like binary groups and hex pairs.
+    bit_run: usize,
+    hex_run: usize,
+    /// Where the current space-separated segment of `out` starts.
+    segment: usize,
+    repeats: Repeats,
 }
 
 impl View {
     /// Rebuilds the view from `raw`, reusing the buffers.
     pub fn build(&mut self, raw: &str) {
-        self.text.clear();
+        let mut out = std::mem::take(&mut self.text).into_bytes();
+        out.clear();
+        out.reserve(raw.len());
         self.hidden.clear();
         self.encoded.clear();
         self.reversed.clear();
@@ -106,9 +165,13 @@ impl View {
         self.invisible = 0;
         self.confusable_words = 0;
         self.leet_words = 0;
-        self.text.reserve(raw.len());
+        self.binary_groups = 0;
+        self.hex_pairs = 0;
+        self.morse = false;
+        self.repeat = 0;
         let mut b = Builder {
             view: self,
+            out,
             token: Token::default(),
             single_run: 0,
             spaced: false,
@@ -117,6 +180,10 @@ impl View {
             rtl_start: None,
             in_flag: false,
             wide_gap: false,
+            bit_run: 0,
+            hex_run: 0,
+            segment: 0,
+            repeats: Repeats::default(),
         };
         b.run(raw);
     }
@@ -128,15 +195,25 @@ impl Builder<'_> {
         let mut i = 0;
         while i < bytes.len() {
             let byte = bytes[i];
-            if byte.is_ascii_alphanumeric() {
+            if FLAGS[byte as usize] & WORD != 0 {
                 // Most text is runs of ASCII letters and digits: take a whole
-                // run at once (copied, then lower-cased in place).
-                let mut end = i + 1;
-                while end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
-                    end += 1;
+                // run in one pass.
+                i = self.push_ascii_word(bytes, i);
+                continue;
+            }
+            if byte == b' ' {
+                // The other half of most text: one space after a word.
+                self.in_flag = false;
+                self.end_encoded_run(i);
+                self.end_token();
+                if self.out.last().is_some_and(|&b| b != b' ' && b != b'\n') {
+                    self.close_segment();
+                    self.out.push(b' ');
+                    self.segment = self.out.len();
+                } else {
+                    self.push_space();
                 }
-                self.push_ascii_word(raw, i, end);
-                i = end;
+                i += 1;
                 continue;
             }
             if byte < 0x80 {
@@ -157,14 +234,32 @@ impl Builder<'_> {
             }
             self.end_encoded_run(i);
             let c = raw[i..].chars().next().unwrap_or(' ');
-            self.push_unicode(c, i);
-            i += c.len_utf8();
+            let end = i + c.len_utf8();
+            if let Some(confusable) = plain_letter(c) {
+                // Most letters of other scripts (CJK, Indic, Arabic, lower
+                // case Cyrillic) are kept as they are: copy their bytes.
+                self.in_flag = false;
+                if self.token.chars == 0 {
+                    self.token.start = self.out.len();
+                }
+                self.token.chars += 1;
+                self.token.confusable += usize::from(confusable);
+                self.out.extend_from_slice(&bytes[i..end]);
+            } else {
+                self.push_unicode(c, i);
+            }
+            i = end;
         }
         self.end_encoded_run(bytes.len());
         self.end_token();
+        self.close_segment();
+        self.view.repeat = self.repeats.best;
         if let Some(start) = self.rtl_start.take() {
             self.view.reversed.push((start, bytes.len()));
         }
+        // Only whole characters were pushed, so this never fails.
+        self.view.text = String::from_utf8(std::mem::take(&mut self.out))
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         if self.view.leet_words >= 2 {
             fold_short_leet_numbers(&mut self.view.text);
         }
@@ -176,35 +271,82 @@ impl Builder<'_> {
             let text = &mut self.view.text;
             *text = text.replace("  ", " ");
         }
+        if self.view.leet_words >= 2 || self.spaced || self.wide_gap {
+            // Tokens were rewritten after they were counted.
+            let mut repeats = Repeats::default();
+            let text = self.view.text.as_bytes();
+            let mut start = 0;
+            for (i, &b) in text.iter().enumerate() {
+                if b == b' ' || b == b'\n' {
+                    if i > start {
+                        repeats.token(text, start, i);
+                    }
+                    start = i + 1;
+                }
+            }
+            if text.len() > start {
+                repeats.token(text, start, text.len());
+            }
+            self.view.repeat = repeats.best;
+        }
     }
 
-    /// A run of ASCII letters and digits, as `push_letter` and `push_digit`
-    /// one byte at a time would take it.
-    fn push_ascii_word(&mut self, raw: &str, start: usize, end: usize) {
+    /// The run of ASCII letters and digits starting at `start`, as
+    /// `push_letter` and `push_digit` one byte at a time would take it, in
+    /// one pass; returns where the run ends.
+    #[inline]
+    fn push_ascii_word(&mut self, bytes: &[u8], start: usize) -> usize {
         self.in_flag = false;
-        let word = &raw.as_bytes()[start..end];
+        if self.token.chars == 0 {
+            self.token.start = self.out.len();
+        }
+        // Note which kinds of byte occur (`any`) and which kinds every byte
+        // is (`all`); digits are counted only in words that have some.
+        let text = &mut self.out;
+        let (mut any, mut all) = (0u8, u8::MAX);
+        let mut end = start;
+        while let Some(&b) = bytes.get(end) {
+            let flags = FLAGS[b as usize];
+            if flags & WORD == 0 {
+                break;
+            }
+            any |= flags;
+            all &= flags;
+            // Lower case for letters; digits already have the 0x20 bit.
+            text.push(b | 0x20);
+            end += 1;
+        }
+        let (digits, leet) = if any & DIGIT != 0 {
+            let count = |kind: u8| {
+                bytes[start..end]
+                    .iter()
+                    .filter(|&&b| FLAGS[b as usize] & kind != 0)
+                    .count()
+            };
+            (count(DIGIT), count(LEET))
+        } else {
+            (0, 0)
+        };
+        let (hex, bits) = (all & HEX != 0, all & BIT != 0);
         if self.run_start.is_none() {
             self.run_start = Some(start);
             self.run_hex = true;
         }
-        if self.run_hex {
-            self.run_hex = word.iter().all(u8::is_ascii_hexdigit);
-        }
-        if self.token.chars == 0 {
-            self.token.start = self.view.text.len();
-        }
-        let digits = word.iter().filter(|b| b.is_ascii_digit()).count();
-        if digits > 0 {
-            self.token.leet += word
-                .iter()
-                .filter(|b| matches!(b, b'0' | b'1' | b'3' | b'4' | b'5' | b'7'))
-                .count();
-        }
-        self.token.chars += word.len();
-        self.token.latin += word.len() - digits;
-        let at = self.view.text.len();
-        self.view.text.push_str(&raw[start..end]);
-        self.view.text[at..].make_ascii_lowercase();
+        self.run_hex &= hex;
+        let len = end - start;
+        // Runs of such words, in a row: a lone `be` or `ad` is no hex.
+        self.bit_run = if bits && len == 8 {
+            self.bit_run + 1
+        } else {
+            0
+        };
+        self.hex_run = if hex && len == 2 { self.hex_run + 1 } else { 0 };
+        self.view.binary_groups = self.view.binary_groups.max(self.bit_run);
+        self.view.hex_pairs = self.view.hex_pairs.max(self.hex_run);
+        self.token.leet += leet;
+        self.token.chars += len;
+        self.token.latin += len - digits;
+        end
     }
 
     fn track_encoded_run(&mut self, i: usize, byte: u8) {
@@ -220,6 +362,7 @@ impl Builder<'_> {
         }
     }
 
+    #[inline]
     fn end_encoded_run(&mut self, end: usize) {
         if let Some(start) = self.run_start.take() {
             let len = end - start;
@@ -233,50 +376,66 @@ impl Builder<'_> {
 
     fn push_letter(&mut self, c: char, latin: bool) {
         if self.token.chars == 0 {
-            self.token.start = self.view.text.len();
+            self.token.start = self.out.len();
         }
         self.token.chars += 1;
         self.token.latin += usize::from(latin);
-        self.view.text.push(c);
+        push_char(&mut self.out, c);
     }
 
     fn push_digit(&mut self, c: char) {
         if self.token.chars == 0 {
-            self.token.start = self.view.text.len();
+            self.token.start = self.out.len();
         }
         self.token.chars += 1;
         if matches!(c, '0' | '1' | '3' | '4' | '5' | '7') {
             self.token.leet += 1;
         }
-        self.view.text.push(c);
+        push_char(&mut self.out, c);
     }
 
+    #[inline]
     fn push_space(&mut self) {
         self.end_token();
-        let text = &mut self.view.text;
-        if !text.is_empty() && !text.ends_with(' ') && !text.ends_with('\n') {
-            text.push(' ');
-        } else if self.single_run > 0 && text.ends_with(' ') && !text.ends_with("  ") {
+        self.close_segment();
+        let text = &mut self.out;
+        let last = text.last().copied();
+        if last.is_some_and(|b| b != b' ' && b != b'\n') {
+            text.push(b' ');
+        } else if self.single_run > 0 && last == Some(b' ') && !text.ends_with(b"  ") {
             // A wider gap after a lone letter may separate spaced-out words
             // (`i g n o r e   a l l`); it is collapsed once they are joined.
-            text.push(' ');
+            text.push(b' ');
             self.wide_gap = true;
+        }
+        self.segment = self.out.len();
+    }
+
+    /// Counts the segment since the last space or line break as a token of
+    /// [`Repeats`].
+    #[inline]
+    fn close_segment(&mut self) {
+        if self.out.len() > self.segment {
+            self.repeats.token(&self.out, self.segment, self.out.len());
         }
     }
 
     /// Line breaks survive as one `\n`, so rules can see line starts.
     fn push_newline(&mut self) {
         self.end_token();
-        let text = &mut self.view.text;
-        if text.ends_with(' ') {
+        self.close_segment();
+        let text = &mut self.out;
+        if text.last() == Some(&b' ') {
             text.pop();
         }
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
+        if text.last().is_some_and(|&b| b != b'\n') {
+            text.push(b'\n');
         }
+        self.segment = self.out.len();
     }
 
     fn push_ascii_punct(&mut self, byte: u8, next: Option<u8>, bytes: &[u8], i: usize) {
+        self.view.morse |= matches!((byte, next), (b'.', Some(b'-')) | (b'-', Some(b'.')));
         // `@` and `$` inside a word are leetspeak for `a` and `s`.
         if matches!(byte, b'@' | b'$')
             && self.token.chars > 0
@@ -284,7 +443,7 @@ impl Builder<'_> {
         {
             self.token.chars += 1;
             self.token.leet += 1;
-            self.view.text.push(byte as char);
+            self.out.push(byte);
             return;
         }
         if byte == b'%'
@@ -299,8 +458,9 @@ impl Builder<'_> {
     fn push_punct(&mut self, c: char) {
         self.end_token();
         // Runs of one punctuation character collapse to one.
-        if !self.view.text.ends_with(c) {
-            self.view.text.push(c);
+        let repeated = self.out.ends_with(c.encode_utf8(&mut [0; 4]).as_bytes());
+        if !repeated {
+            push_char(&mut self.out, c);
         }
     }
 
@@ -358,7 +518,7 @@ impl Builder<'_> {
             // Diacritics go from Latin, Greek and Cyrillic letters; other
             // scripts (Indic vowel signs, viramas) need their marks.
             // Arabic and Hebrew vowel points are optional and go too.
-            let base = self.view.text.chars().next_back().unwrap_or(' ');
+            let base = last_char(&self.out).unwrap_or(' ');
             let pointing =
                 matches!(d, '\u{0591}'..='\u{05C7}' | '\u{064B}'..='\u{065F}' | '\u{0670}');
             if base >= '\u{0530}' && !pointing {
@@ -381,12 +541,24 @@ impl Builder<'_> {
         }
     }
 
+    #[inline]
     fn end_token(&mut self) {
-        let token = std::mem::take(&mut self.token);
+        let token = &self.token;
         if token.chars == 0 {
             return;
         }
-        let text = &mut self.view.text;
+        // The common word: two or more letters, nothing to fold.
+        if token.chars >= 2 && token.leet == 0 && token.confusable == 0 {
+            self.single_run = 0;
+            self.token = Token::default();
+            return;
+        }
+        self.end_unusual_token();
+    }
+
+    fn end_unusual_token(&mut self) {
+        let token = std::mem::take(&mut self.token);
+        let text = &mut self.out;
         if token.chars == 1 {
             self.single_run += 1;
             if self.single_run >= 4 {
@@ -397,24 +569,99 @@ impl Builder<'_> {
         }
         if token.confusable > 0 && token.latin > 0 {
             self.view.confusable_words += 1;
-            let mapped: String = text[token.start..]
-                .chars()
-                .map(|c| confusable(c).unwrap_or(c))
-                .collect();
+            // The token holds whole characters pushed by this builder.
+            let word = std::str::from_utf8(&text[token.start..]).unwrap_or_default();
+            let mapped: String = word.chars().map(|c| confusable(c).unwrap_or(c)).collect();
             text.truncate(token.start);
-            text.push_str(&mapped);
+            text.extend_from_slice(mapped.as_bytes());
         }
         if token.leet > 0 && token.chars >= 3 && token.chars > token.leet {
-            let word = &text[token.start..];
-            let letters = word.bytes().filter(u8::is_ascii_alphabetic).count();
+            let word = &mut text[token.start..];
+            let letters = word.iter().filter(|b| b.is_ascii_alphabetic()).count();
             if letters >= 2 {
                 self.view.leet_words += 1;
-                // Same-length ASCII replacements keep the word's byte range.
-                let folded: String = word.chars().map(fold_leet).collect();
-                text.truncate(token.start);
-                text.push_str(&folded);
+                // ASCII for ASCII: the word keeps its byte range.
+                for b in word.iter_mut() {
+                    if b.is_ascii() {
+                        *b = fold_leet(*b as char) as u8;
+                    }
+                }
             }
         }
+    }
+}
+
+/// Appends `c` to the skeleton's bytes.
+fn push_char(out: &mut Vec<u8>, c: char) {
+    if c.is_ascii() {
+        out.push(c as u8);
+    } else {
+        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+}
+
+/// The last character of the skeleton's bytes.
+fn last_char(out: &[u8]) -> Option<char> {
+    let start = out.len().saturating_sub(4);
+    let tail = &out[start..];
+    // Skip continuation bytes cut off at the front of the tail.
+    let first = tail.iter().position(|&b| (b as i8) >= -0x40)?;
+    std::str::from_utf8(&tail[first..])
+        .ok()?
+        .chars()
+        .next_back()
+}
+
+/// The longest run of one token, or of a cycle of two or three tokens,
+/// repeated back to back, fed one space-separated token at a time. Short
+/// numbers (`0 0 0`, matrices) do not count; a letter repeated on its own
+/// (`ooooo`, or `o o o` joined by normalisation) counts by its length.
+#[derive(Default)]
+struct Repeats {
+    /// Byte ranges of the last three tokens, most recent first.
+    recent: [(usize, usize); 3],
+    runs: [usize; 3],
+    best: usize,
+}
+
+impl Repeats {
+    fn token(&mut self, text: &[u8], start: usize, end: usize) {
+        let token = &text[start..end];
+        let counts = !(token.len() <= 2 && token.iter().all(u8::is_ascii_digit));
+        if token.len() > 1 && token.iter().all(|&b| b == token[0]) {
+            if token[0].is_ascii_alphabetic() {
+                self.best = self.best.max(token.len());
+            }
+        } else if token.len() > 1 && !token[0].is_ascii() {
+            // One character repeated: the bytes repeat its encoding.
+            let width = match token[0] {
+                0xF0.. => 4,
+                0xE0.. => 3,
+                _ => 2,
+            };
+            let first = &token[..width.min(token.len())];
+            if token.len().is_multiple_of(width)
+                && token.chunks(width).all(|c| c == first)
+                && std::str::from_utf8(first)
+                    .ok()
+                    .and_then(|f| f.chars().next())
+                    .is_some_and(char::is_alphabetic)
+            {
+                self.best = self.best.max(token.len() / width);
+            }
+        }
+        for (p, run) in self.runs.iter_mut().enumerate() {
+            let (s, e) = self.recent[p];
+            // Most tokens differ in length; short ones compare inline.
+            if counts && e - s == token.len() && text[s..e].iter().zip(token).all(|(a, b)| a == b) {
+                *run += 1;
+                self.best = self.best.max(*run / (p + 1));
+            } else {
+                *run = 0;
+            }
+        }
+        self.recent.rotate_right(1);
+        self.recent[0] = (start, end);
     }
 }
 
@@ -462,6 +709,45 @@ fn fold_leet(c: char) -> char {
         '7' => 't',
         other => other,
     }
+}
+
+/// For a letter or digit the view keeps exactly as it is (alphanumeric,
+/// already lower case, not a combining mark, not folded by decomposition,
+/// not invisible), whether it is a confusable; `None` for other characters.
+/// Two bits a character of the Basic Multilingual Plane, computed once;
+/// other planes take the general path.
+fn plain_letter(c: char) -> Option<bool> {
+    static PLAIN: LazyLock<Box<[u64]>> = LazyLock::new(|| {
+        let mut bits = vec![0u64; 2 * 0x10000 / 64].into_boxed_slice();
+        for cp in 0x80..0x10000u32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let mut lower = c.to_lowercase();
+            let plain = c.is_alphanumeric()
+                && lower.next() == Some(c)
+                && lower.next().is_none()
+                && !is_combining_mark(c)
+                && !needs_decomposition(c)
+                && !is_invisible(c)
+                && typographic(c).is_none()
+                && !c.is_whitespace();
+            if plain {
+                let at = 2 * cp as usize;
+                bits[at / 64] |= 1 << (at % 64);
+                if confusable(c).is_some() {
+                    bits[at / 64] |= 2 << (at % 64);
+                }
+            }
+        }
+        bits
+    });
+    let at = 2 * c as usize;
+    if at >= 2 * 0x10000 {
+        return None;
+    }
+    let pair = (PLAIN[at / 64] >> (at % 64)) & 3;
+    (pair & 1 != 0).then_some(pair & 2 != 0)
 }
 
 /// Whether `c` is folded by compatibility decomposition: Latin and Greek

@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{MatchKind, StartKind};
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input};
@@ -245,14 +247,17 @@ pub(crate) struct Compiled {
 #[derive(Debug)]
 pub(crate) struct RuleSet {
     pub rules: Vec<Compiled>,
-    prefilter: Option<AhoCorasick>,
+    prefilter: Option<DFA>,
     /// For each automaton pattern, the rule it belongs to, the bit of its
     /// literal group, and whether it is a prefix (a place a match may start).
     owners: Vec<(u16, u8, bool)>,
+    /// For each automaton pattern (a distinct literal), its range of
+    /// `owners`: one literal may gate several rules, and is found once.
+    owned: Vec<(u32, u32)>,
     /// For each rule, the groups that must all be seen before it runs.
     needs: Vec<u8>,
-    /// For each rule, whether its regex runs anchored at its prefixes.
-    anchored: Vec<bool>,
+    /// For each rule, how its regex runs once its groups are all seen.
+    run: Vec<Run>,
     /// Unique among the rule sets of this process.
     id: u64,
     always: Vec<u16>,
@@ -264,13 +269,16 @@ const DONE: u8 = 0x80;
 /// Shortest literal worth a place in the prefilter: shorter ones match too
 /// often to save anything.
 const MIN_ANCHOR: usize = 3;
-/// Shortest prefix literal: the rule runs anchored where it stands.
+/// Shortest prefix literal considered at all.
 const MIN_PREFIX: usize = 2;
+/// Shortest literal of a selective group: three-letter literals occur
+/// inside too many ordinary words (`dan` in `abundant`).
+const MIN_SELECTIVE: usize = 4;
 /// Most literals one rule may contribute before it is simply always run.
 const MAX_ANCHORS: usize = 200;
 
 /// Words so frequent in ordinary text that a literal group holding one
-/// selects little: such groups are the last chosen to anchor a rule.
+/// selects little: such groups never gate a rule that has a better one.
 const COMMON: &[&str] = &[
     "the", "and", "all", "any", "you", "your", "for", "with", "that", "this", "what", "have",
     "has", "was", "are", "not", "but", "can", "will", "from", "its", "our", "they", "then", "now",
@@ -279,24 +287,54 @@ const COMMON: &[&str] = &[
     "some", "than", "them", "into", "only", "over", "such", "each", "very", "make", "like", "time",
     "been", "were", "there", "their", "about", "which", "would", "could", "should", "other",
     "these", "those", "every", "give", "tell", "show", "list", "write", "print", "text", "let",
-    "off", "per", "end", "answer", "before", "after", "read", "continue",
+    "off", "per", "end", "answer", "before", "after", "read", "continue", "here", "must", "need",
+    "want", "know", "take", "come", "work", "good", "well", "back", "even", "most", "many", "much",
+    "where", "while", "being", "same", "still", "first", "again", "think", "help", "please",
+    "thing", "things", "user", "data", "code", "name", "file", "line", "word", "words", "next",
+    "last", "part", "form", "mode", "type", "true", "false", "none", "null", "test",
 ];
+
+/// The most frequent words of all: a group holding one of these matches
+/// every few dozen bytes and never gates a rule that has other groups.
+const VERY_COMMON: &[&str] = &[
+    "the", "and", "you", "your", "for", "with", "that", "this", "are", "not", "but", "can", "all",
+    "any", "have", "was", "will", "from", "they", "one", "its", "our", "his", "her", "him", "has",
+    "had", "who", "how", "what", "when", "which", "there", "their", "about",
+];
+
+/// Whether a group may gate a rule beside selective ones: three bytes or
+/// more, and no word of the very most frequent.
+fn medium(group: &[Vec<u8>]) -> bool {
+    group
+        .iter()
+        .all(|l| l.len() >= MIN_ANCHOR && !VERY_COMMON.iter().any(|c| c.as_bytes() == l))
+}
 
 fn is_common(literal: &[u8]) -> bool {
     COMMON.iter().any(|c| c.as_bytes() == literal)
 }
 
-/// Most literal groups one rule is anchored by (all must be seen).
-const MAX_GROUPS: usize = 4;
+/// Whether a literal group rarely occurs in ordinary text: every literal is
+/// long enough and none is a common word. Only selective groups gate rules
+/// and feed the prefilter; a rule with none falls back to its other groups.
+fn selective(group: &[Vec<u8>]) -> bool {
+    group
+        .iter()
+        .all(|l| l.len() >= MIN_SELECTIVE && !is_common(l))
+}
 
-/// Sets of literals of which every match of `hir` holds one each: its
-/// prefixes, its suffixes, and the prefixes of each part of a top-level
-/// concatenation (`ignore <4> previous <3> instructions` needs a verb, a
-/// "previous" and a noun). Sets with short or too many literals are left
-/// out; the rarest (no common word, longest shortest literal) come first.
-/// A set of literals of which a match holds one.
+/// Most literal groups one rule is gated by (all must be seen).
+const MAX_GROUPS: usize = 7;
+
+/// A set of literals of which every match holds one.
 type LiteralGroup = Vec<Vec<u8>>;
 
+/// Sets of literals of which every match of `hir` holds one each: its
+/// prefixes (returned apart: a match starts at one of them), its suffixes,
+/// and the prefixes of each part of a top-level concatenation
+/// (`ignore <4> previous <3> instructions` needs a verb, a "previous" and a
+/// noun). Sets with short or too many literals are left out; the rest come
+/// rarest first (no common word, longest shortest literal).
 fn required_literals(hir: &Hir) -> (Option<LiteralGroup>, Vec<LiteralGroup>) {
     let usable = |hir: &Hir, kind, min: usize| {
         let seq = Extractor::new().kind(kind).extract(hir);
@@ -314,14 +352,9 @@ fn required_literals(hir: &Hir) -> (Option<LiteralGroup>, Vec<LiteralGroup>) {
                 set
             })
     };
-    // The prefixes are kept apart: a match starts at one of them, so the
-    // regex runs anchored at their positions instead of over the whole text.
-    // Short prefixes (`do` of `do not follow`) are still worth it: an
-    // anchored attempt where one stands fails within a few bytes, far cheaper
-    // than searching the whole text.
     let prefix = usable(hir, ExtractKind::Prefix, MIN_PREFIX);
-    let mut groups: Vec<Vec<Vec<u8>>> = Vec::new();
-    let mut push = |set: Option<Vec<Vec<u8>>>| {
+    let mut groups: Vec<LiteralGroup> = Vec::new();
+    let mut push = |set: Option<LiteralGroup>| {
         if let Some(set) = set
             && !groups.contains(&set)
             && prefix.as_ref() != Some(&set)
@@ -330,32 +363,121 @@ fn required_literals(hir: &Hir) -> (Option<LiteralGroup>, Vec<LiteralGroup>) {
         }
     };
     push(usable(hir, ExtractKind::Suffix, MIN_ANCHOR));
-    let mut top = hir;
-    while let HirKind::Capture(capture) = top.kind() {
-        top = &capture.sub;
+    let mut inner = Vec::new();
+    part_groups(hir, &usable, &mut inner);
+    for set in inner {
+        push(Some(set));
     }
-    if let HirKind::Concat(parts) = top.kind() {
-        for part in parts {
-            push(usable(part, ExtractKind::Prefix, MIN_ANCHOR));
-        }
-    }
-    let rank = |set: &Vec<Vec<u8>>| {
-        let common = set.iter().any(|l| is_common(l));
-        let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
-        (common, std::cmp::Reverse(shortest))
-    };
-    groups.sort_by_key(rank);
-    groups.truncate(MAX_GROUPS - usize::from(prefix.is_some()));
+    groups.sort_by_key(group_rank);
     (prefix, groups)
+}
+
+/// Adds to `out` literal groups every match of `hir` holds one of: the
+/// prefixes of each part of a concatenation, searched through groups and
+/// repetitions, and for an alternation the union of one group of each
+/// branch.
+fn part_groups(
+    hir: &Hir,
+    usable: &impl Fn(&Hir, ExtractKind, usize) -> Option<LiteralGroup>,
+    out: &mut Vec<LiteralGroup>,
+) {
+    match hir.kind() {
+        HirKind::Capture(capture) => part_groups(&capture.sub, usable, out),
+        HirKind::Repetition(rep) if rep.min > 0 => part_groups(&rep.sub, usable, out),
+        HirKind::Concat(parts) => {
+            for part in parts {
+                if let Some(set) = usable(part, ExtractKind::Prefix, MIN_ANCHOR) {
+                    out.push(set);
+                }
+                part_groups(part, usable, out);
+            }
+        }
+        HirKind::Alternation(branches) => {
+            let mut union: LiteralGroup = Vec::new();
+            for branch in branches {
+                let mut found = Vec::new();
+                if let Some(set) = usable(branch, ExtractKind::Prefix, MIN_ANCHOR) {
+                    found.push(set);
+                }
+                part_groups(branch, usable, &mut found);
+                let Some(best) = found.into_iter().min_by_key(group_rank) else {
+                    return;
+                };
+                union.extend(best);
+            }
+            union.sort();
+            union.dedup();
+            if union.len() <= MAX_ANCHORS {
+                out.push(union);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Orders literal groups rarest first: no common word, then the longest
+/// shortest literal, then the fewest literals.
+fn group_rank(set: &LiteralGroup) -> (bool, std::cmp::Reverse<usize>, usize) {
+    let common = set.iter().any(|l| is_common(l));
+    let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+    (common, std::cmp::Reverse(shortest), set.len())
+}
+
+/// How a rule's regex runs once its gate (all its groups seen) opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Run {
+    /// Anchored where its prefix literals stand: cheapest and exact, since
+    /// every match starts at one.
+    AtPrefixes,
+    /// Once over the whole text.
+    Whole,
+}
+
+/// The literal groups that gate a rule (each with whether it is the prefix
+/// group) and how its regex runs.
+///
+/// A rule with selective groups is gated by those only, rarest first: a
+/// common word would let the prefilter stop at every `the`. Its regex runs
+/// anchored where its prefix literals stand if they are selective, else
+/// once over the text. A rule with no selective group is gated by the
+/// groups it has, anchored at its prefix if that is three bytes or longer.
+fn gates(
+    prefix: Option<LiteralGroup>,
+    groups: Vec<LiteralGroup>,
+) -> (Vec<(LiteralGroup, bool)>, Run) {
+    let prefix_selective = prefix.as_deref().is_some_and(selective);
+    let any_selective = prefix_selective || groups.iter().any(|g| selective(g));
+    let mut gates: Vec<(LiteralGroup, bool)> = prefix
+        .filter(|p| p.iter().all(|l| l.len() >= MIN_ANCHOR))
+        .filter(|p| prefix_selective || !any_selective || medium(p))
+        .map(|p| (p, true))
+        .into_iter()
+        .chain(
+            groups
+                .into_iter()
+                .filter(|g| !any_selective || medium(g))
+                .map(|g| (g, false)),
+        )
+        .collect();
+    // Selective groups first (stable: the prefix stays ahead of its peers).
+    gates.sort_by_key(|(group, _)| !selective(group));
+    gates.truncate(MAX_GROUPS);
+    let run = if gates.iter().any(|&(_, is_prefix)| is_prefix) {
+        Run::AtPrefixes
+    } else {
+        Run::Whole
+    };
+    (gates, run)
 }
 
 impl RuleSet {
     pub fn compile(rules: Vec<Rule>) -> Result<Self, RuleError> {
         let mut compiled = Vec::with_capacity(rules.len());
         let mut anchors: Vec<Vec<u8>> = Vec::new();
-        let mut owners = Vec::new();
+        let mut patterns: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        let mut by_pattern: Vec<Vec<(u16, u8, bool)>> = Vec::new();
         let mut needs = Vec::new();
-        let mut anchored_rules = Vec::new();
+        let mut runs = Vec::new();
         let mut always = Vec::new();
         let mut ids = std::collections::HashSet::new();
         for rule in rules {
@@ -401,33 +523,49 @@ impl RuleSet {
                 .map_err(|e| invalid(e.to_string()))?;
             let index = compiled.len() as u16;
             let (prefix, groups) = required_literals(&hir);
+            let (gates, run) = gates(prefix, groups);
             let mut need = 0u8;
-            let anchored = prefix.is_some();
-            for (g, literals) in prefix.into_iter().chain(groups).enumerate() {
+            for (g, (literals, is_prefix)) in gates.into_iter().enumerate() {
                 let bit = 1u8 << g;
                 need |= bit;
                 for literal in literals {
-                    anchors.push(literal);
-                    owners.push((index, bit, anchored && g == 0));
+                    let pattern = *patterns.entry(literal.clone()).or_insert_with(|| {
+                        anchors.push(literal);
+                        by_pattern.push(Vec::new());
+                        anchors.len() - 1
+                    });
+                    by_pattern[pattern].push((index, bit, is_prefix && run == Run::AtPrefixes));
                 }
             }
-            if need == 0 {
+            // A pattern that never matches (the rules the engine raises
+            // itself) is never run.
+            let never = hir.properties().minimum_len().is_none();
+            if need == 0 && !never {
                 always.push(index);
             }
             needs.push(need);
-            anchored_rules.push(anchored);
+            runs.push(run);
             compiled.push(Compiled { rule, regex });
+        }
+        let mut owners = Vec::new();
+        let mut owned = Vec::with_capacity(by_pattern.len());
+        for list in by_pattern {
+            let start = owners.len() as u32;
+            owners.extend(list);
+            owned.push((start, owners.len() as u32));
         }
         let prefilter = if anchors.is_empty() {
             None
         } else {
+            // A full DFA walked byte by byte (see `matches`): one table
+            // lookup a byte, and a match costs a few loads, not an iterator
+            // step.
             Some(
-                AhoCorasick::builder()
+                DFA::builder()
                     .match_kind(MatchKind::Standard)
-                    // A full DFA: one transition a byte in the overlapping
-                    // search, which the NFA kinds cannot give.
-                    .kind(Some(AhoCorasickKind::DFA))
+                    .start_kind(StartKind::Unanchored)
                     .byte_classes(true)
+                    .prefilter(false)
                     .build(&anchors)
                     .map_err(|e| RuleError::Pattern {
                         id: "<prefilter>".into(),
@@ -439,8 +577,9 @@ impl RuleSet {
             rules: compiled,
             prefilter,
             owners,
+            owned,
             needs,
-            anchored: anchored_rules,
+            run: runs,
             always,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
@@ -491,13 +630,26 @@ impl RuleSet {
         let Some(prefilter) = &self.prefilter else {
             return;
         };
-        for found in prefilter.find_overlapping_iter(haystack) {
-            let (index, bit, prefix) = self.owners[found.pattern().as_usize()];
-            let mark = &mut marks[index as usize];
-            if *mark & DONE == 0 {
-                *mark |= bit;
-                if prefix {
-                    starts.push((index, found.start() as u32));
+        let Ok(mut state) = prefilter.start_state(aho_corasick::Anchored::No) else {
+            return;
+        };
+        for (at, &byte) in haystack.iter().enumerate() {
+            state = prefilter.next_state(aho_corasick::Anchored::No, state, byte);
+            if !prefilter.is_special(state) || !prefilter.is_match(state) {
+                continue;
+            }
+            for k in 0..prefilter.match_len(state) {
+                let pattern = prefilter.match_pattern(state, k);
+                let (first, end) = self.owned[pattern.as_usize()];
+                for &(index, bit, prefix) in &self.owners[first as usize..end as usize] {
+                    let mark = &mut marks[index as usize];
+                    if *mark & DONE == 0 {
+                        *mark |= bit;
+                        if prefix {
+                            let start = at + 1 - prefilter.pattern_len(pattern);
+                            starts.push((index, start as u32));
+                        }
+                    }
                 }
             }
         }
@@ -523,7 +675,7 @@ impl RuleSet {
             if marks[i] & DONE == 0
                 && self.needs[i] != 0
                 && marks[i] == self.needs[i]
-                && !self.anchored[i]
+                && self.run[i] == Run::Whole
             {
                 marks[i] |= DONE;
                 let input = Input::new(haystack).earliest(true);
@@ -615,9 +767,9 @@ mod tests {
             ("d", r"\b[a-z][0-9]\b"),
         ]);
         // `c` has no prefix but must hold `now`; `d` holds no literal at all.
-        assert!(!set.anchored[2] && set.needs[2] != 0);
+        assert!(set.run[2] == Run::Whole && set.needs[2] != 0);
         assert_eq!(set.always, [3]);
-        assert!(!set.always.contains(&0) && set.anchored[0]);
+        assert!(!set.always.contains(&0) && set.run[0] == Run::AtPrefixes);
         // The first `ignore` starts no match, the second does.
         assert_eq!(
             hits(&set, "ignore me. then disregard the instructions"),
@@ -633,14 +785,14 @@ mod tests {
 
     /// Rules without a usable literal run on every text: keep them few.
     #[test]
-    fn catalogue_rules_have_prefixes() {
+    fn catalogue_rules_have_literals() {
         let set = RuleSet::compile(crate::sanitize::catalogue::rules()).unwrap();
         let always: Vec<&str> = set
             .always
             .iter()
             .map(|&i| set.rules[i as usize].rule.id())
             .collect();
-        assert!(always.len() <= 12, "{always:?}");
+        assert!(always.len() <= 4, "{always:?}");
     }
 
     #[test]
