@@ -256,8 +256,8 @@ pub(crate) struct RuleSet {
     owned: Vec<(u32, u32)>,
     /// For each rule, the groups that must all be seen before it runs.
     needs: Vec<u8>,
-    /// For each rule, how its regex runs once its groups are all seen.
-    run: Vec<Run>,
+    /// For each rule, whether every match starts at one of its literals.
+    anchored: Vec<bool>,
     /// Unique among the rule sets of this process.
     id: u64,
     always: Vec<u16>,
@@ -423,51 +423,31 @@ fn group_rank(set: &LiteralGroup) -> (bool, std::cmp::Reverse<usize>, usize) {
     (common, std::cmp::Reverse(shortest), set.len())
 }
 
-/// How a rule's regex runs once its gate (all its groups seen) opens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Run {
-    /// Anchored where its prefix literals stand: cheapest and exact, since
-    /// every match starts at one.
-    AtPrefixes,
-    /// Once over the whole text.
-    Whole,
-}
-
-/// The literal groups that gate a rule (each with whether it is the prefix
-/// group) and how its regex runs.
+/// The literal groups that gate a rule, all of which must be seen before
+/// its regex runs, and the group it is anchored by: its prefixes, where
+/// every match starts, if they are three bytes or longer.
 ///
-/// A rule with selective groups is gated by those only, rarest first: a
-/// common word would let the prefilter stop at every `the`. Its regex runs
-/// anchored where its prefix literals stand if they are selective, else
-/// once over the text. A rule with no selective group is gated by the
-/// groups it has, anchored at its prefix if that is three bytes or longer.
+/// A rule with selective groups is gated by those, rarest first, and by the
+/// groups that hold no very frequent word: a `the` would let the gate open
+/// on any text. A rule with no selective group is gated by the groups it
+/// has.
 fn gates(
     prefix: Option<LiteralGroup>,
     groups: Vec<LiteralGroup>,
-) -> (Vec<(LiteralGroup, bool)>, Run) {
-    let prefix_selective = prefix.as_deref().is_some_and(selective);
-    let any_selective = prefix_selective || groups.iter().any(|g| selective(g));
-    let mut gates: Vec<(LiteralGroup, bool)> = prefix
-        .filter(|p| p.iter().all(|l| l.len() >= MIN_ANCHOR))
-        .filter(|p| prefix_selective || !any_selective || medium(p))
-        .map(|p| (p, true))
-        .into_iter()
-        .chain(
-            groups
-                .into_iter()
-                .filter(|g| !any_selective || medium(g))
-                .map(|g| (g, false)),
-        )
+) -> (Vec<LiteralGroup>, Option<LiteralGroup>) {
+    let anchor = prefix.filter(|p| p.iter().all(|l| l.len() >= MIN_ANCHOR));
+    let any_selective =
+        anchor.as_deref().is_some_and(selective) || groups.iter().any(|g| selective(g));
+    let mut gates: Vec<LiteralGroup> = anchor
+        .iter()
+        .cloned()
+        .chain(groups)
+        .filter(|g| !any_selective || medium(g))
         .collect();
     // Selective groups first (stable: the prefix stays ahead of its peers).
-    gates.sort_by_key(|(group, _)| !selective(group));
+    gates.sort_by_key(|group| !selective(group));
     gates.truncate(MAX_GROUPS);
-    let run = if gates.iter().any(|&(_, is_prefix)| is_prefix) {
-        Run::AtPrefixes
-    } else {
-        Run::Whole
-    };
-    (gates, run)
+    (gates, anchor)
 }
 
 impl RuleSet {
@@ -477,7 +457,7 @@ impl RuleSet {
         let mut patterns: std::collections::HashMap<Vec<u8>, usize> = Default::default();
         let mut by_pattern: Vec<Vec<(u16, u8, bool)>> = Vec::new();
         let mut needs = Vec::new();
-        let mut runs = Vec::new();
+        let mut anchored = Vec::new();
         let mut always = Vec::new();
         let mut ids = std::collections::HashSet::new();
         for rule in rules {
@@ -523,19 +503,28 @@ impl RuleSet {
                 .map_err(|e| invalid(e.to_string()))?;
             let index = compiled.len() as u16;
             let (prefix, groups) = required_literals(&hir);
-            let (gates, run) = gates(prefix, groups);
+            let (gates, anchor) = gates(prefix, groups);
             let mut need = 0u8;
-            for (g, (literals, is_prefix)) in gates.into_iter().enumerate() {
-                let bit = 1u8 << g;
-                need |= bit;
+            let mut owned = |literals: LiteralGroup, bit: u8, start: bool| {
                 for literal in literals {
                     let pattern = *patterns.entry(literal.clone()).or_insert_with(|| {
                         anchors.push(literal);
                         by_pattern.push(Vec::new());
                         anchors.len() - 1
                     });
-                    by_pattern[pattern].push((index, bit, is_prefix && run == Run::AtPrefixes));
+                    by_pattern[pattern].push((index, bit, start));
                 }
+            };
+            let mut anchor_gated = false;
+            for (g, literals) in gates.into_iter().enumerate() {
+                let bit = 1u8 << g;
+                need |= bit;
+                let start = anchor.as_ref() == Some(&literals);
+                anchor_gated |= start;
+                owned(literals, bit, start);
+            }
+            if !anchor_gated && let Some(literals) = anchor.clone() {
+                owned(literals, 0, true);
             }
             // A pattern that never matches (the rules the engine raises
             // itself) is never run.
@@ -544,7 +533,7 @@ impl RuleSet {
                 always.push(index);
             }
             needs.push(need);
-            runs.push(run);
+            anchored.push(anchor.is_some());
             compiled.push(Compiled { rule, regex });
         }
         let mut owners = Vec::new();
@@ -579,7 +568,7 @@ impl RuleSet {
             owners,
             owned,
             needs,
-            run: runs,
+            anchored,
             always,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
@@ -596,6 +585,7 @@ impl RuleSet {
         let MatchScratch {
             marks,
             starts,
+            counts,
             caches,
             owner,
         } = scratch;
@@ -609,6 +599,8 @@ impl RuleSet {
         }
         marks.clear();
         marks.resize(self.rules.len(), 0);
+        counts.clear();
+        counts.resize(self.rules.len(), 0);
         starts.clear();
         for &index in hits.iter() {
             marks[index as usize] = DONE;
@@ -648,14 +640,20 @@ impl RuleSet {
                         if prefix {
                             let start = at + 1 - prefilter.pattern_len(pattern);
                             starts.push((index, start as u32));
+                            counts[index as usize] += 1;
                         }
                     }
                 }
             }
         }
+        // An anchored attempt where a prefix stands fails within a few
+        // words; past this many prefixes one search of the whole text is
+        // cheaper.
+        let most_attempts = (haystack.len() / 64 + 8) as u32;
+        let open = |marks: &[u8], i: usize| marks[i] & DONE == 0 && marks[i] == self.needs[i];
         for &(index, start) in starts.iter() {
             let i = index as usize;
-            if marks[i] & DONE == 0 && marks[i] == self.needs[i] {
+            if open(marks, i) && counts[i] <= most_attempts {
                 let input = Input::new(haystack)
                     .range(start as usize..)
                     .anchored(Anchored::Yes)
@@ -670,12 +668,12 @@ impl RuleSet {
                 }
             }
         }
-        // Rules anchored by inner or suffix literals only: one full search.
+        // Rules with no prefix to anchor at, or too many: one full search.
+        // (An anchored rule whose prefixes were all tried cannot match.)
         for (i, compiled) in self.rules.iter().enumerate() {
-            if marks[i] & DONE == 0
-                && self.needs[i] != 0
-                && marks[i] == self.needs[i]
-                && self.run[i] == Run::Whole
+            if self.needs[i] != 0
+                && open(marks, i)
+                && (!self.anchored[i] || counts[i] > most_attempts)
             {
                 marks[i] |= DONE;
                 let input = Input::new(haystack).earliest(true);
@@ -696,6 +694,8 @@ impl RuleSet {
 pub(crate) struct MatchScratch {
     marks: Vec<u8>,
     starts: Vec<(u16, u32)>,
+    /// For each rule, how many of its prefixes were seen.
+    counts: Vec<u32>,
     caches: Vec<regex_automata::meta::Cache>,
     /// The id of the rule set the caches belong to (0: none).
     owner: u64,
@@ -767,9 +767,9 @@ mod tests {
             ("d", r"\b[a-z][0-9]\b"),
         ]);
         // `c` has no prefix but must hold `now`; `d` holds no literal at all.
-        assert!(set.run[2] == Run::Whole && set.needs[2] != 0);
+        assert!(!set.anchored[2] && set.needs[2] != 0);
         assert_eq!(set.always, [3]);
-        assert!(!set.always.contains(&0) && set.run[0] == Run::AtPrefixes);
+        assert!(!set.always.contains(&0) && set.anchored[0]);
         // The first `ignore` starts no match, the second does.
         assert_eq!(
             hits(&set, "ignore me. then disregard the instructions"),
