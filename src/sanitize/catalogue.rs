@@ -722,5 +722,13 @@ pub(crate) fn rules() -> Vec<Rule> {
             r"\b(protect|prevent|defend|stop|avoid|guard|secure|harden|keep|hide|detect|block|mitigate) <12> (reveal|revealing|leak|leaking|extract|extracting|expose|exposing|disclose|disclosing|steal|stealing|dump|dumping|jailbreak|jailbreaking|hijack|hijacking|trick|tricking|manipulat(e|ing)) <4> (system prompt|prompt|instructions|secrets|data|api keys?|model|bot|chatbot|llm|assistant|ai)\b".into()),
         r("meta.quoted-phrase", Meta, 0.1,
             r#"\b(detect|detecting|flag|flagging|block|blocking|filter|filtering|catch|catching|classify|classifying|recogni[sz]e|sanitize|sanitise|reject|rejecting|handle|handling|prevent|stop|defend against|guard against|protect against) <6> (phrase|phrases|string|strings|sentence|sentences|inputs?|prompts?|messages?|text|words|keywords?|patterns?|requests?|attempts?|attacks?) (like|such as|containing|that (say|says|contain|contains)|with) ?["'`]"#.into()),
+        r("meta.leaked-report", Meta, 0.1,
+            r"\b(chatbot|bot|app|assistant|agent|model|llm|gpt|service|website|product) (has )?(leaked|leaks|revealed|reveals|exposed|disclosed|dumped|printed|showed) (its|the|my|our|their) (system prompt|instructions|prompt|secrets|password|api key|hidden prompt|configuration)\b".into()),
+        r("meta.known-attack-question", Meta, 0.1,
+            r#"(\b(is|are|was) ["'`][^"'`\n]{4,200}["'`] (a|an|still a|really a) (known |common |real |typical |classic |famous |well-known |popular )?(jailbreak|attack|injection|exploit|prompt injection|technique|trick|vulnerability)|\bhow (do|can|should|would|could) (models?|llms?|chatbots?|assistants?|ai systems?|systems?|we|developers) (resist|defend against|detect|handle|block|catch|mitigate|guard against|protect against|recogni[sz]e) (it|this|that|these|them|such)\b)"#.into()),
+        r("meta.detector-for-phrase", Meta, 0.1,
+            r#"\b(regex|regular expression|pattern|filter|classifier|detector|rule|guardrail|validator|sanitizer|check|test case|unit test) (to|that|for|which|i can use to) (catch|catches|detect|detects|block|blocks|flag|flags|match|matches|find|finds|filter|filters|reject|rejects|strip|strips|spot|spots) <3> ["'`]"#.into()),
+        r("meta.why-models-fall", Meta, 0.1,
+            r"\bwhy (do|does|did|would|can) (models?|llms?|chatbots?|assistants?|ai|ais|gpt|chatgpt|language models?|agents?) (fall for|obey|follow|comply with|get tricked by|respond to|leak)\b".into()),
     ]
 }
