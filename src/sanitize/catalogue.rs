@@ -166,7 +166,7 @@ pub(crate) fn rules() -> Vec<Rule> {
         r("exfil.reveal-hidden-config", PromptExfiltration, 0.9, format!(
             r"\b{}(s|es)? <4> {}\b", disclose_verb!(), hidden_config!())),
         r("exfil.leak-the-config", PromptExfiltration, 0.6,
-            r"(reveal|repeat|recite|reproduce|dump|leak|disclose|expose|write out|spell out|output|print out|regurgitate) <3> the (instructions|prompt|rules|directives|guidelines|programming|configuration|setup|initiali[sz]ation|preamble|context)".into()),
+            r"\b(reveal|repeat|recite|reproduce|dump|leak|disclose|expose|write out|spell out|output|print out|regurgitate) <3> the (instructions|prompt|rules|directives|guidelines|programming|configuration|setup|initiali[sz]ation|preamble|context)\b".into()),
         r("exfil.restate-own-config", PromptExfiltration, 0.7, format!(
             r"\b{} <4> {}\b", soft_disclose_verb!(), own_config!())),
         r("exfil.question-config", PromptExfiltration, 0.75,
@@ -216,7 +216,7 @@ pub(crate) fn rules() -> Vec<Rule> {
         r("fake.authority-claim", FakeMessage, 0.55,
             r"\b((this is|message from|note from|instructions from|update from|order from|orders from) <2> (your )?(developer|developers|creator|creators|admin|administrator|system administrator|sysadmin|openai|anthropic|owner|operator|programmer|maker|the system|the developers|the admins|your boss|the ceo)|(i am|i'm|im|we are|we're|speaking as|this is) (your|an authori[sz]ed|your authori[sz]ed|your official|your lead|your new) (developer|developers|creator|creators|admin|administrator|system administrator|sysadmin|owner|operator|programmer|maker|master|god|lord|boss|trainer|supervisor)|(i am|i'm|im) (god|openai|anthropic|the system|your god|your master|your creator|your owner))\b".into()),
         r("fake.maker-employee", FakeMessage, 0.6,
-            r"(i am|i'm|im|we are|we're|as) (a|an|one of the|the) <2> (programmer|programmers|developer|developers|engineer|engineers|employee|employees|researcher|researchers|admin|administrator|staff member|member of staff|team member|red teamer|safety researcher) (at|from|for|with|of|working (at|for)) (openai|anthropic|google deepmind|deepmind|google|meta ai|microsoft|mistral|the company that (made|created|built|trained) you|your (company|creators|developers|makers|team))".into()),
+            r"\b(i am|i'm|im|we are|we're|as) (a|an|one of the|the) <2> (programmer|programmers|developer|developers|engineer|engineers|employee|employees|researcher|researchers|admin|administrator|staff member|member of staff|team member|red teamer|safety researcher) (at|from|for|with|of|working (at|for)) (openai|anthropic|google deepmind|deepmind|google|meta ai|microsoft|mistral|the company that (made|created|built|trained) you|your (company|creators|developers|makers|team))\b".into()),
         r("fake.mode-switch", FakeMessage, 0.75,
             r"\b(system|admin|debug|debugging|maintenance|sudo|root|god|test|testing|diagnostic|developer|dev|override|superuser|privileged) (mode|override|access|privileges|level)\b <4> (enabled|activated|engaged|granted|unlocked|initiated|active|on ?([.!:;)\]]|$|\n)|is on|now on)".into()),
         r("fake.tool-output", FakeMessage, 0.5,

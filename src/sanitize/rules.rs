@@ -472,11 +472,9 @@ impl RuleSet {
                     id: rule.id.to_string(),
                 });
             }
-            if let Some(c) = rule
-                .pattern
-                .chars()
-                .find(|&c| !c.is_ascii() && !survives_normalisation(c))
-            {
+            if let Some(c) = rule.pattern.chars().find(|&c| {
+                (c.is_ascii_control() && c != '\n') || (!c.is_ascii() && !survives_normalisation(c))
+            }) {
                 return Err(RuleError::Pattern {
                     id: rule.id.to_string(),
                     reason: format!(
@@ -801,6 +799,9 @@ mod tests {
         assert!(bad(Rule::new("x", Family::Meta, 0.5, "(")).contains("invalid pattern"));
         assert!(bad(Rule::new("x", Family::Meta, 0.5, "contraseña")).contains("normalised"));
         assert!(bad(Rule::new("x", Family::Meta, 0.5, "ＡＢ")).contains("normalised"));
+        // A control character typed into a pattern (a `\b` in a string
+        // that is not raw) can never match.
+        assert!(bad(Rule::new("x", Family::Meta, 0.5, "\x08ignore")).contains("normalised"));
         assert!(bad(Rule::new("x", Family::Meta, 0.0, "a")).contains("weight"));
         assert!(bad(Rule::new("x", Family::Meta, 1.5, "a")).contains("weight"));
         assert!(bad(Rule::new("x", Family::Meta, f32::NAN, "a")).contains("weight"));
