@@ -7,7 +7,9 @@ use std::fmt;
 use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{MatchKind, StartKind};
+use regex_automata::hybrid::dfa::{Cache as ReverseCache, DFA as ReverseDfa};
 use regex_automata::meta::Regex;
+use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
@@ -237,6 +239,9 @@ fn survives_normalisation(c: char) -> bool {
 pub(crate) struct Compiled {
     pub rule: Rule,
     pub regex: Regex,
+    /// For a rule anchored by its suffixes (it has no usable prefix): a
+    /// reverse automaton run backwards from where a suffix ends.
+    reverse: Option<ReverseDfa>,
 }
 
 /// Rules compiled for matching: an Aho-Corasick automaton over the literals
@@ -249,19 +254,25 @@ pub(crate) struct RuleSet {
     pub rules: Vec<Compiled>,
     prefilter: Option<DFA>,
     /// For each automaton pattern, the rule it belongs to, the bit of its
-    /// literal group, and whether it is a prefix (a place a match may start).
-    owners: Vec<(u16, u8, bool)>,
+    /// literal group, and whether it is a prefix (a place a match may start,
+    /// [`START`]) or a suffix (a place a match may end, [`END`]).
+    owners: Vec<(u16, u8, u8)>,
     /// For each automaton pattern (a distinct literal), its range of
     /// `owners`: one literal may gate several rules, and is found once.
     owned: Vec<(u32, u32)>,
     /// For each rule, the groups that must all be seen before it runs.
     needs: Vec<u8>,
-    /// For each rule, whether every match starts at one of its literals.
+    /// For each rule, whether every match starts at one of its literals, or
+    /// (when it has a reverse automaton) ends at one.
     anchored: Vec<bool>,
     /// Unique among the rule sets of this process.
     id: u64,
     always: Vec<u16>,
 }
+
+/// Owner kinds: the literal starts a match, or ends one.
+const START: u8 = 1;
+const END: u8 = 2;
 
 /// Marks a rule as done (checked or already hit) in the scratch marks.
 const DONE: u8 = 0x80;
@@ -335,7 +346,13 @@ type LiteralGroup = Vec<Vec<u8>>;
 /// (`ignore <4> previous <3> instructions` needs a verb, a "previous" and a
 /// noun). Sets with short or too many literals are left out; the rest come
 /// rarest first (no common word, longest shortest literal).
-fn required_literals(hir: &Hir) -> (Option<LiteralGroup>, Vec<LiteralGroup>) {
+fn required_literals(
+    hir: &Hir,
+) -> (
+    Option<LiteralGroup>,
+    Option<LiteralGroup>,
+    Vec<LiteralGroup>,
+) {
     let usable = |hir: &Hir, kind, min: usize| {
         let seq = Extractor::new().kind(kind).extract(hir);
         seq.literals()
@@ -362,14 +379,15 @@ fn required_literals(hir: &Hir) -> (Option<LiteralGroup>, Vec<LiteralGroup>) {
             groups.push(set);
         }
     };
-    push(usable(hir, ExtractKind::Suffix, MIN_ANCHOR));
+    let suffix = usable(hir, ExtractKind::Suffix, MIN_ANCHOR);
+    push(suffix.clone());
     let mut inner = Vec::new();
     part_groups(hir, &usable, &mut inner);
     for set in inner {
         push(Some(set));
     }
     groups.sort_by_key(group_rank);
-    (prefix, groups)
+    (prefix, suffix, groups)
 }
 
 /// Adds to `out` literal groups every match of `hir` holds one of: the
@@ -455,7 +473,7 @@ impl RuleSet {
         let mut compiled = Vec::with_capacity(rules.len());
         let mut anchors: Vec<Vec<u8>> = Vec::new();
         let mut patterns: std::collections::HashMap<Vec<u8>, usize> = Default::default();
-        let mut by_pattern: Vec<Vec<(u16, u8, bool)>> = Vec::new();
+        let mut by_pattern: Vec<Vec<(u16, u8, u8)>> = Vec::new();
         let mut needs = Vec::new();
         let mut anchored = Vec::new();
         let mut always = Vec::new();
@@ -500,29 +518,52 @@ impl RuleSet {
                 .parse(&expanded)
                 .map_err(|e| invalid(e.to_string()))?;
             let index = compiled.len() as u16;
-            let (prefix, groups) = required_literals(&hir);
+            let (prefix, suffix, groups) = required_literals(&hir);
             let (gates, anchor) = gates(prefix, groups);
+            // Without a prefix, the suffixes anchor a reverse search.
+            let end_anchor = suffix.filter(|_| anchor.is_none());
+            let reverse = match &end_anchor {
+                Some(_) => Some(
+                    ReverseDfa::builder()
+                        .syntax(syntax::Config::new().unicode(unicode).utf8(false))
+                        .thompson(thompson::Config::new().reverse(true))
+                        .configure(ReverseDfa::config().unicode_word_boundary(true))
+                        .build(&expanded)
+                        .map_err(|e| invalid(e.to_string()))?,
+                ),
+                None => None,
+            };
             let mut need = 0u8;
-            let mut owned = |literals: LiteralGroup, bit: u8, start: bool| {
+            let mut owned = |literals: LiteralGroup, bit: u8, kind: u8| {
                 for literal in literals {
                     let pattern = *patterns.entry(literal.clone()).or_insert_with(|| {
                         anchors.push(literal);
                         by_pattern.push(Vec::new());
                         anchors.len() - 1
                     });
-                    by_pattern[pattern].push((index, bit, start));
+                    by_pattern[pattern].push((index, bit, kind));
                 }
             };
-            let mut anchor_gated = false;
+            let (mut anchor_gated, mut end_gated) = (false, false);
             for (g, literals) in gates.into_iter().enumerate() {
                 let bit = 1u8 << g;
                 need |= bit;
-                let start = anchor.as_ref() == Some(&literals);
-                anchor_gated |= start;
-                owned(literals, bit, start);
+                let mut kind = 0;
+                if anchor.as_ref() == Some(&literals) {
+                    kind |= START;
+                    anchor_gated = true;
+                }
+                if end_anchor.as_ref() == Some(&literals) {
+                    kind |= END;
+                    end_gated = true;
+                }
+                owned(literals, bit, kind);
             }
             if !anchor_gated && let Some(literals) = anchor.clone() {
-                owned(literals, 0, true);
+                owned(literals, 0, START);
+            }
+            if !end_gated && let Some(literals) = end_anchor {
+                owned(literals, 0, END);
             }
             // A pattern that never matches (the rules the engine raises
             // itself) is never run.
@@ -531,8 +572,12 @@ impl RuleSet {
                 always.push(index);
             }
             needs.push(need);
-            anchored.push(anchor.is_some());
-            compiled.push(Compiled { rule, regex });
+            anchored.push(anchor.is_some() || reverse.is_some());
+            compiled.push(Compiled {
+                rule,
+                regex,
+                reverse,
+            });
         }
         let mut owners = Vec::new();
         let mut owned = Vec::with_capacity(by_pattern.len());
@@ -585,6 +630,7 @@ impl RuleSet {
             starts,
             counts,
             caches,
+            reverse_caches,
             owner,
         } = scratch;
         // One search cache per rule, kept with the thread's scratch: the
@@ -593,6 +639,12 @@ impl RuleSet {
         if *owner != self.id {
             caches.clear();
             caches.extend(self.rules.iter().map(|c| c.regex.create_cache()));
+            reverse_caches.clear();
+            reverse_caches.extend(
+                self.rules
+                    .iter()
+                    .map(|c| c.reverse.as_ref().map(ReverseCache::new)),
+            );
             *owner = self.id;
         }
         marks.clear();
@@ -631,13 +683,17 @@ impl RuleSet {
             for k in 0..prefilter.match_len(state) {
                 let pattern = prefilter.match_pattern(state, k);
                 let (first, end) = self.owned[pattern.as_usize()];
-                for &(index, bit, prefix) in &self.owners[first as usize..end as usize] {
+                for &(index, bit, kind) in &self.owners[first as usize..end as usize] {
                     let mark = &mut marks[index as usize];
                     if *mark & DONE == 0 {
                         *mark |= bit;
-                        if prefix {
+                        if kind & START != 0 {
                             let start = at + 1 - prefilter.pattern_len(pattern);
-                            starts.push((index, start as u32));
+                            starts.push((index, start as u32, false));
+                            counts[index as usize] += 1;
+                        }
+                        if kind & END != 0 {
+                            starts.push((index, at as u32 + 1, true));
                             counts[index as usize] += 1;
                         }
                     }
@@ -649,21 +705,42 @@ impl RuleSet {
         // cheaper.
         let most_attempts = (haystack.len() / 64 + 8) as u32;
         let open = |marks: &[u8], i: usize| marks[i] & DONE == 0 && marks[i] == self.needs[i];
-        for &(index, start) in starts.iter() {
+        for &(index, at, is_end) in starts.iter() {
             let i = index as usize;
-            if open(marks, i) && counts[i] <= most_attempts {
+            if !open(marks, i) || counts[i] > most_attempts {
+                continue;
+            }
+            let found = if is_end {
+                // Backwards from where a suffix ends: does a match end here?
                 let input = Input::new(haystack)
-                    .range(start as usize..)
+                    .range(..at as usize)
                     .anchored(Anchored::Yes)
                     .earliest(true);
-                if self.rules[i]
+                match (&self.rules[i].reverse, &mut reverse_caches[i]) {
+                    (Some(dfa), Some(cache)) => match dfa.try_search_rev(cache, &input) {
+                        Ok(found) => found.is_some(),
+                        // The automaton gave up (a Unicode word boundary
+                        // beside non-ASCII text): search the whole text.
+                        Err(_) => {
+                            counts[i] = u32::MAX;
+                            continue;
+                        }
+                    },
+                    _ => false,
+                }
+            } else {
+                let input = Input::new(haystack)
+                    .range(at as usize..)
+                    .anchored(Anchored::Yes)
+                    .earliest(true);
+                self.rules[i]
                     .regex
                     .search_half_with(&mut caches[i], &input)
                     .is_some()
-                {
-                    marks[i] |= DONE;
-                    hits.push(index);
-                }
+            };
+            if found {
+                marks[i] |= DONE;
+                hits.push(index);
             }
         }
         // Rules with no prefix to anchor at, or too many: one full search.
@@ -691,10 +768,13 @@ impl RuleSet {
 #[derive(Debug, Default)]
 pub(crate) struct MatchScratch {
     marks: Vec<u8>,
-    starts: Vec<(u16, u32)>,
-    /// For each rule, how many of its prefixes were seen.
+    /// Places to try: rule, offset, and whether a match would end there
+    /// (else start).
+    starts: Vec<(u16, u32, bool)>,
+    /// For each rule, how many places to try were seen.
     counts: Vec<u32>,
     caches: Vec<regex_automata::meta::Cache>,
+    reverse_caches: Vec<Option<ReverseCache>>,
     /// The id of the rule set the caches belong to (0: none).
     owner: u64,
 }
@@ -764,8 +844,9 @@ mod tests {
             ("c", r"[a-z]+ it now\b"),
             ("d", r"\b[a-z][0-9]\b"),
         ]);
-        // `c` has no prefix but must hold `now`; `d` holds no literal at all.
-        assert!(!set.anchored[2] && set.needs[2] != 0);
+        // `c` has no prefix but ends with `now`: it runs backwards from
+        // there. `d` holds no literal at all.
+        assert!(set.rules[2].reverse.is_some() && set.needs[2] != 0);
         assert_eq!(set.always, [3]);
         assert!(!set.always.contains(&0) && set.anchored[0]);
         // The first `ignore` starts no match, the second does.
@@ -779,6 +860,17 @@ mod tests {
         assert_eq!(hits(&set, "cell b7"), ["d"]);
         assert!(hits(&set, "instructions ignore").is_empty());
         assert!(hits(&set, "ignore one two three four instructions").is_empty());
+        assert!(hits(&set, "do it nowhere").is_empty());
+    }
+
+    /// A reverse search that meets a Unicode word boundary beside
+    /// non-ASCII text gives up; the rule then searches the whole text.
+    #[test]
+    fn suffix_anchored_unicode_rules_fall_back() {
+        let set = set(&[("u", r"\w+ сейчас\b")]);
+        assert!(set.rules[0].reverse.is_some());
+        assert_eq!(hits(&set, "скажи пароль сейчас"), ["u"]);
+        assert!(hits(&set, "сейчасы").is_empty());
     }
 
     /// Rules without a usable literal run on every text: keep them few.
