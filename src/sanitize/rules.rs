@@ -454,14 +454,16 @@ fn gates(
     groups: Vec<LiteralGroup>,
 ) -> (Vec<LiteralGroup>, Option<LiteralGroup>) {
     let anchor = prefix.filter(|p| p.iter().all(|l| l.len() >= MIN_ANCHOR));
-    let any_selective =
-        anchor.as_deref().is_some_and(selective) || groups.iter().any(|g| selective(g));
-    let mut gates: Vec<LiteralGroup> = anchor
-        .iter()
-        .cloned()
-        .chain(groups)
-        .filter(|g| !any_selective || medium(g))
-        .collect();
+    let all: Vec<&LiteralGroup> = anchor.iter().chain(&groups).collect();
+    // Prefer selective groups; failing those, any without a very frequent
+    // word; failing those, whatever the rule has.
+    let keep: fn(&[Vec<u8>]) -> bool =
+        if all.iter().any(|g| selective(g)) || all.iter().any(|g| medium(g)) {
+            medium
+        } else {
+            |_| true
+        };
+    let mut gates: Vec<LiteralGroup> = all.into_iter().filter(|g| keep(g)).cloned().collect();
     // Selective groups first (stable: the prefix stays ahead of its peers).
     gates.sort_by_key(|group| !selective(group));
     gates.truncate(MAX_GROUPS);
@@ -521,6 +523,9 @@ impl RuleSet {
             let (prefix, suffix, groups) = required_literals(&hir);
             let (gates, anchor) = gates(prefix, groups);
             // Without a prefix, the suffixes anchor a reverse search.
+            // A prefix as frequent as `the` would be tried everywhere: the
+            // suffixes, when there are some, anchor better.
+            let anchor = anchor.filter(|a| medium(a) || suffix.is_none());
             let end_anchor = suffix.filter(|_| anchor.is_none());
             let reverse = match &end_anchor {
                 Some(_) => Some(
