@@ -21,8 +21,10 @@
 //!    folded, spaced-out letters joined, and embedded base64, hex, URL
 //!    escapes, tag-character text and right-to-left overrides decoded and
 //!    scanned too. Rules ([`Rule`], by [`Family`]) are found with one
-//!    Aho-Corasick pass over their literal prefixes; only the candidates'
-//!    regular expressions run. Scores combine as `1 - Π(1 - weight)`.
+//!    Aho-Corasick pass over the literals their matches must hold: a rule's
+//!    regular expression runs only once its rarest literal groups were all
+//!    seen, anchored where its prefixes stand (or backwards from where its
+//!    suffixes end). Scores combine as `1 - Π(1 - weight)`.
 //!
 //! Per role, a [`Policy`] decides: `Block` (the default for user, assistant
 //! and tool texts: 400 problem with the rule ids and the field path, never

@@ -247,8 +247,8 @@ pub(crate) struct Compiled {
 /// Rules compiled for matching: an Aho-Corasick automaton over the literals
 /// every match of a pattern must hold (its prefixes, suffixes and required
 /// words, see [`required_literals`]) finds the candidates in one pass: a rule
-/// runs only once a literal of each of its groups was seen. Rules with no
-/// usable literal always run.
+/// runs only once a literal of each of its gate groups (see [`gates`]) was
+/// seen. Rules with no usable literal always run.
 #[derive(Debug)]
 pub(crate) struct RuleSet {
     pub rules: Vec<Compiled>,
@@ -625,10 +625,12 @@ impl RuleSet {
     /// Adds the index of every rule matching `text` to `hits` (once each),
     /// using `scratch`.
     ///
-    /// One Aho-Corasick pass finds the rules whose literal groups are all
-    /// present and where their prefixes stand; each such rule's regex then
-    /// runs anchored at those places only, so its cost is that of the few
-    /// words after each place, not of the whole text.
+    /// One Aho-Corasick pass finds the rules whose gate groups are all
+    /// present, where their prefixes stand and where their suffixes end;
+    /// each such rule's regex then runs anchored at those places (forwards
+    /// from a prefix, backwards from a suffix), so its cost is that of the
+    /// few words around each place. A rule with no anchor, or with more
+    /// places than a whole search would cost, searches the text once.
     pub fn matches(&self, text: &str, scratch: &mut MatchScratch, hits: &mut Vec<u16>) {
         let MatchScratch {
             marks,
