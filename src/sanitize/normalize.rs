@@ -128,6 +128,8 @@ struct Token {
     latin: usize,
     leet: usize,
     confusable: usize,
+    /// A letter of the token carries combining marks (`में`).
+    marked: bool,
 }
 
 struct Builder<'a> {
@@ -137,6 +139,8 @@ struct Builder<'a> {
     out: Vec<u8>,
     token: Token,
     single_run: usize,
+    /// A letter of the current run of lone letters carries marks.
+    run_marked: bool,
     spaced: bool,
     run_start: Option<usize>,
     run_hex: bool,
@@ -185,6 +189,7 @@ impl View {
             out,
             token: Token::default(),
             single_run: 0,
+            run_marked: false,
             spaced: false,
             run_start: None,
             run_hex: true,
@@ -276,6 +281,11 @@ impl Builder<'_> {
         if let Some(start) = self.rtl_start.take() {
             self.view.reversed.push((start, bytes.len()));
         }
+        if self.wide_gap && !self.spaced {
+            // No letters to join: the marked gaps collapse in place (there
+            // are never three spaces in a row).
+            self.out.dedup_by(|a, b| *a == b' ' && *b == b' ');
+        }
         // Only whole characters were pushed, so this never fails.
         self.view.text = String::from_utf8(std::mem::take(&mut self.out))
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
@@ -290,11 +300,11 @@ impl Builder<'_> {
             // With word gaps marked, even two-letter words were spaced out.
             join_spaced_letters(&mut self.view.text, if self.wide_gap { 2 } else { 4 });
         }
-        if self.wide_gap {
+        if self.wide_gap && self.spaced {
             let text = &mut self.view.text;
             *text = text.replace("  ", " ");
         }
-        if self.view.leet_words >= 2 || self.spaced || self.wide_gap {
+        if self.view.leet_words >= 2 || self.spaced {
             // Tokens were rewritten after they were counted.
             let mut repeats = Repeats::default();
             let text = self.view.text.as_bytes();
@@ -577,6 +587,7 @@ impl Builder<'_> {
                     // Part of the letter before it: `स्` is one letter when
                     // letters are spaced out.
                     push_char(&mut self.out, d);
+                    self.token.marked = true;
                 }
             }
             return;
@@ -610,6 +621,7 @@ impl Builder<'_> {
         // The common word: two or more letters, nothing to fold.
         if token.chars >= 2 && token.leet == 0 && token.confusable == 0 {
             self.single_run = 0;
+            self.run_marked = false;
             self.token = Token::default();
             return;
         }
@@ -623,11 +635,15 @@ impl Builder<'_> {
             // A lone letter (with its marks); Hangul syllables are words or
             // syllables, never spaced-out letters.
             self.single_run += 1;
-            if self.single_run >= 4 {
+            self.run_marked |= token.marked;
+            // As `join_spaced_letters` wants: a run with marked letters
+            // (one-syllable Hindi words) must be twice as long.
+            if self.single_run >= if self.run_marked { 8 } else { 4 } {
                 self.spaced = true;
             }
         } else {
             self.single_run = 0;
+            self.run_marked = false;
         }
         if token.confusable > 0 && token.latin > 0 {
             self.view.confusable_words += 1;
