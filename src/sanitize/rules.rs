@@ -406,6 +406,16 @@ fn part_groups(
             for part in parts {
                 if let Some(set) = usable(part, ExtractKind::Prefix, MIN_ANCHOR) {
                     out.push(set);
+                } else if let HirKind::Literal(literal) = part.kind()
+                    && literal
+                        .0
+                        .iter()
+                        .all(|&b| b.is_ascii_punctuation() || b == b'\n')
+                {
+                    // Punctuation (`:` of a transcript, `=` of an assignment)
+                    // is short but rare in prose: a gate for rules that have
+                    // nothing better.
+                    out.push(vec![literal.0.to_vec()]);
                 }
                 part_groups(part, usable, out);
             }
@@ -453,7 +463,7 @@ fn gates(
     prefix: Option<LiteralGroup>,
     groups: Vec<LiteralGroup>,
 ) -> (Vec<LiteralGroup>, Option<LiteralGroup>) {
-    let anchor = prefix.filter(|p| p.iter().all(|l| l.len() >= MIN_ANCHOR));
+    let anchor = prefix.filter(|p| p.iter().all(|l| l.len() >= MIN_PREFIX));
     let all: Vec<&LiteralGroup> = anchor.iter().chain(&groups).collect();
     // Prefer selective groups; failing those, any without a very frequent
     // word; failing those, whatever the rule has.
