@@ -368,14 +368,19 @@ impl Builder<'_> {
         self.run_hex &= hex;
         let len = end - start;
         // Runs of such words, in a row: a lone `be` or `ad` is no hex.
-        self.bit_run = if bits && len == 8 {
-            self.bit_run + 1
-        } else {
-            0
-        };
-        self.hex_run = if hex && len == 2 { self.hex_run + 1 } else { 0 };
-        self.view.binary_groups = self.view.binary_groups.max(self.bit_run);
-        self.view.hex_pairs = self.view.hex_pairs.max(self.hex_run);
+        match len {
+            2 if hex => {
+                self.bit_run = 0;
+                self.hex_run += 1;
+                self.view.hex_pairs = self.view.hex_pairs.max(self.hex_run);
+            }
+            8 if bits => {
+                self.hex_run = 0;
+                self.bit_run += 1;
+                self.view.binary_groups = self.view.binary_groups.max(self.bit_run);
+            }
+            _ => (self.bit_run, self.hex_run) = (0, 0),
+        }
         self.token.leet += leet;
         self.token.chars += len;
         self.token.latin += len - digits;
@@ -846,6 +851,12 @@ impl Repeats {
             {
                 self.best = self.best.max(token.len() / width);
             }
+        }
+        if self.runs == [0; 3] && self.recent.iter().all(|&(s, e)| e - s != token.len()) {
+            // Nothing repeats here (the usual case): no token to compare.
+            self.recent.rotate_right(1);
+            self.recent[0] = (start, end);
+            return;
         }
         for (p, run) in self.runs.iter_mut().enumerate() {
             let (s, e) = self.recent[p];
