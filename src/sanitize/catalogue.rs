@@ -243,7 +243,11 @@ pub(crate) fn rules() -> Vec<Rule> {
         r(REPEATED_TOKEN, Obfuscation, 0.5, RAISED_BY_ENGINE.into()),
         // ---- Non-English phrasings ------------------------------------
         r("override.es", InstructionOverride, 0.85,
-            r"\b(ignora|ignore|ignorar|ignoren|olvida|olvidar|olviden|descarta|descarte|omite|omita|haz caso omiso( de)?|no sigas|no sigan|no hagas caso( a| de)?) <4> (instrucciones|indicaciones|reglas|ordenes|directrices|instruccion|pautas|normas)\b".into()),
+            r"\b(ignora|ignorar|ignoren|olvida|olvidar|olviden|descarta|omite|omita|haz caso omiso( de)?|no sigas|no sigan|no hagas caso( a| de)?) <4> (instrucciones|indicaciones|reglas|ordenes|directrices|instruccion|pautas|normas)\b".into()),
+        // Without its accent the past tense (`ignoré`, `descarté`) reads as the
+        // formal imperative: that one needs the instructions to be prior or yours.
+        r("override.es-formal", InstructionOverride, 0.85,
+            r"\b(ignore|descarte|olvide) <3> (instrucciones|indicaciones|reglas|ordenes|directrices|instruccion|pautas|normas) <2> (anteriores|previas|originales|iniciales|de arriba|del sistema|que (te|le) (dieron|han dado|di)|recibidas|dadas)\b|\b(ignore|descarte|olvide) (todas )?(las )?(sus|tus) (instrucciones|indicaciones|reglas|ordenes|directrices|pautas|normas)\b".into()),
         r("override.fr", InstructionOverride, 0.85,
             r"\b(ignorez|ignorer|oublie|oubliez|oublier|ne tiens pas compte|ne tenez pas compte|fais abstraction|faites abstraction|ne suis pas|ne suivez pas) <5> (instructions|consignes|regles|directives|ordres|indications)\b".into()),
         r("override.de", InstructionOverride, 0.85,
