@@ -285,11 +285,12 @@ const MIN_PREFIX: usize = 2;
 /// Shortest literal of a selective group: three-letter literals occur
 /// inside too many ordinary words (`dan` in `abundant`).
 const MIN_SELECTIVE: usize = 4;
-/// Most literals one rule may contribute before it is simply always run.
+/// Most literals a group may hold to be used at all.
 const MAX_ANCHORS: usize = 200;
 
 /// Words so frequent in ordinary text that a literal group holding one
-/// selects little: such groups never gate a rule that has a better one.
+/// selects little: such a group is not [`selective`] and ranks after those
+/// that are.
 const COMMON: &[&str] = &[
     "the", "and", "all", "any", "you", "your", "for", "with", "that", "this", "what", "have",
     "has", "was", "are", "not", "but", "can", "will", "from", "its", "our", "they", "then", "now",
@@ -326,8 +327,8 @@ fn is_common(literal: &[u8]) -> bool {
 }
 
 /// Whether a literal group rarely occurs in ordinary text: every literal is
-/// long enough and none is a common word. Only selective groups gate rules
-/// and feed the prefilter; a rule with none falls back to its other groups.
+/// long enough and none is a common word. Selective groups gate a rule
+/// first (see [`gates`]).
 fn selective(group: &[Vec<u8>]) -> bool {
     group
         .iter()
@@ -341,11 +342,11 @@ const MAX_GROUPS: usize = 7;
 type LiteralGroup = Vec<Vec<u8>>;
 
 /// Sets of literals of which every match of `hir` holds one each: its
-/// prefixes (returned apart: a match starts at one of them), its suffixes,
-/// and the prefixes of each part of a top-level concatenation
-/// (`ignore <4> previous <3> instructions` needs a verb, a "previous" and a
-/// noun). Sets with short or too many literals are left out; the rest come
-/// rarest first (no common word, longest shortest literal).
+/// prefixes and its suffixes (also returned apart: a match starts at one of
+/// the first and ends at one of the second), and the required parts found
+/// by [`part_groups`] (`ignore <4> previous <3> instructions` needs a verb,
+/// a "previous" and a noun). Sets with short or too many literals are left
+/// out; the rest come rarest first (see [`group_rank`]).
 fn required_literals(
     hir: &Hir,
 ) -> (
