@@ -225,29 +225,18 @@ impl Builder<'_> {
                 // The other half of most text: one space after a word.
                 self.in_flag = false;
                 self.end_encoded_run(i);
-                self.end_token();
-                if self.out.last().is_some_and(|&b| b != b' ' && b != b'\n') {
-                    self.close_segment();
-                    self.out.push(b' ');
-                    self.segment = self.out.len();
-                } else {
-                    self.push_space();
-                }
+                self.push_space();
                 i += 1;
                 continue;
             }
             if byte < 0x80 {
+                // Letters and digits took the word path above.
                 self.in_flag = false;
                 self.track_encoded_run(i, byte);
                 match ASCII[byte as usize] {
-                    Ascii::Lower => self.push_letter(byte as char, true),
-                    Ascii::Upper => self.push_letter(byte.to_ascii_lowercase() as char, true),
-                    Ascii::Digit => self.push_digit(byte as char),
                     Ascii::Space if byte == b'\n' => self.push_newline(),
                     Ascii::Space => self.push_space(),
-                    Ascii::Punct => {
-                        self.push_ascii_punct(byte, bytes.get(i + 1).copied(), bytes, i)
-                    }
+                    _ => self.push_ascii_punct(byte, bytes.get(i + 1).copied(), bytes, i),
                 }
                 i += 1;
                 continue;
@@ -435,15 +424,15 @@ impl Builder<'_> {
     #[inline]
     fn push_space(&mut self) {
         self.end_token();
-        self.close_segment();
-        let text = &mut self.out;
-        let last = text.last().copied();
+        let last = self.out.last().copied();
         if last.is_some_and(|b| b != b' ' && b != b'\n') {
-            text.push(b' ');
-        } else if self.single_run > 0 && last == Some(b' ') && !text.ends_with(b"  ") {
+            // A segment ends only where a word came before.
+            self.close_segment();
+            self.out.push(b' ');
+        } else if self.single_run > 0 && last == Some(b' ') && !self.out.ends_with(b"  ") {
             // A wider gap after a lone letter may separate spaced-out words
             // (`i g n o r e   a l l`); it is collapsed once they are joined.
-            text.push(b' ');
+            self.out.push(b' ');
             self.wide_gap = true;
         }
         self.segment = self.out.len();
@@ -652,11 +641,7 @@ impl Builder<'_> {
         }
         if token.confusable > 0 && token.latin > 0 {
             self.view.confusable_words += 1;
-            // The token holds whole characters pushed by this builder.
-            let word = std::str::from_utf8(&text[token.start..]).unwrap_or_default();
-            let mapped: String = word.chars().map(|c| confusable(c).unwrap_or(c)).collect();
-            text.truncate(token.start);
-            text.extend_from_slice(mapped.as_bytes());
+            map_confusables(text, token.start);
         }
         if token.leet > 0 && token.chars >= 3 && token.chars > token.leet {
             let word = &mut text[token.start..];
@@ -683,6 +668,38 @@ impl Builder<'_> {
             }
         }
     }
+}
+
+/// Maps the confusable letters of the word at `start..` of the skeleton's
+/// bytes to Latin in place: each becomes one ASCII byte, so the word only
+/// shrinks and is rewritten front to back.
+fn map_confusables(out: &mut Vec<u8>, start: usize) {
+    let (mut read, mut write) = (start, start);
+    while read < out.len() {
+        let width = match out[read] {
+            0xF0.. => 4,
+            0xE0.. => 3,
+            0xC0.. => 2,
+            _ => 1,
+        };
+        let end = (read + width).min(out.len());
+        let latin = std::str::from_utf8(&out[read..end])
+            .ok()
+            .and_then(|c| c.chars().next())
+            .and_then(confusable);
+        match latin {
+            Some(latin) => {
+                out[write] = latin as u8;
+                write += 1;
+            }
+            None => {
+                out.copy_within(read..end, write);
+                write += end - read;
+            }
+        }
+        read = end;
+    }
+    out.truncate(write);
 }
 
 /// Whether `word` starts with a Hangul syllable or jamo (all take three
