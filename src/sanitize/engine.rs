@@ -201,9 +201,20 @@ pub struct SanitizerBuilder {
     added: Vec<Rule>,
     disabled: Vec<String>,
     weights: Vec<(String, f32)>,
+    saturation: Option<f32>,
 }
 
 impl SanitizerBuilder {
+    /// Sets the score at which detection stops trying more rules (0.99 by
+    /// default): past it only meta rules, which cap the verdict, are still
+    /// tried, so an attack-dense text is judged quickly. A verdict
+    /// threshold above it could be missed; 1.0 tries every rule whose
+    /// hit could still change the score.
+    pub fn saturation(mut self, level: f32) -> Self {
+        self.saturation = Some(level);
+        self
+    }
+
     /// Starts from no rules instead of the built-in catalogue.
     pub fn without_builtin_rules(mut self) -> Self {
         self.without_builtin = true;
@@ -254,7 +265,13 @@ impl SanitizerBuilder {
                 .ok_or_else(|| RuleError::Unknown { id: id.clone() })?;
             rule.set_weight(*weight);
         }
-        let rules = RuleSet::compile(rules)?;
+        let mut rules = RuleSet::compile(rules)?;
+        if let Some(level) = self.saturation {
+            if !(level > 0.0 && level <= 1.0) {
+                return Err(RuleError::Saturation(level));
+            }
+            rules.set_saturation(level);
+        }
         let find = |id: &str| {
             rules
                 .rules
