@@ -4,7 +4,6 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use aho_corasick::AhoCorasick;
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
 use aho_corasick::{MatchKind, StartKind};
@@ -243,92 +242,13 @@ fn survives_normalisation(c: char) -> bool {
 pub(crate) struct Compiled {
     pub rule: Rule,
     pub regex: Regex,
-    /// Where every match starts or ends, when the rule has such literals.
-    anchors: Option<Anchors>,
+    /// Whether every match starts at one of its prefixes, or (with a
+    /// reverse automaton) ends at one of its suffixes: the regex then runs
+    /// only there.
+    anchored: bool,
     /// For a rule anchored by its suffixes (it has no usable prefix): a
     /// reverse automaton run backwards from where a suffix ends.
     reverse: Option<ReverseDfa>,
-}
-
-/// The literals where every match of a rule starts (its prefixes) or, when
-/// it has none worth using, ends (its suffixes). They are searched only
-/// once the rule's gates open, and its regex is tried only there.
-#[derive(Debug)]
-struct Anchors {
-    /// Finds the next place any of the literals starts; none when they are
-    /// a gate group too, found by the walk over the text.
-    searcher: Option<AhoCorasick>,
-    /// Whether every literal counts only after a byte outside `[a-z0-9]`
-    /// (see [`Lit`]).
-    clear: bool,
-    /// For matches that end at the literals: the literals, sorted, to tell
-    /// where those starting at a place end. Empty when matches start there.
-    ends: Vec<Lit>,
-}
-
-impl Anchors {
-    fn new(literals: LiteralGroup, end: bool, search: bool) -> Result<Self, String> {
-        let searcher = if search {
-            let searcher = AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(literals.iter().map(|l| &l.bytes))
-                .map_err(|e| e.to_string())?;
-            Some(searcher)
-        } else {
-            None
-        };
-        let clear = literals.iter().all(|l| l.clear);
-        let mut ends = if end { literals } else { Vec::new() };
-        ends.retain(|l| !l.bytes.is_empty());
-        ends.sort();
-        Ok(Self {
-            searcher,
-            clear,
-            ends,
-        })
-    }
-
-    /// Puts in `places` where matches may start (or end) in `haystack`, up
-    /// to `most` of them, searching with `searcher`; whether there are more.
-    fn find(
-        &self,
-        searcher: &AhoCorasick,
-        haystack: &[u8],
-        places: &mut Vec<usize>,
-        most: usize,
-    ) -> bool {
-        places.clear();
-        let mut from = 0;
-        while let Some(m) = searcher.find(aho_corasick::Input::new(haystack).range(from..)) {
-            // Every place a literal starts: the next search starts one byte
-            // on, so overlapping literals are not skipped.
-            let start = m.start();
-            from = start + 1;
-            let clear = follows_clear(haystack, start);
-            if self.ends.is_empty() {
-                if clear || !self.clear {
-                    places.push(start);
-                }
-            } else {
-                // Sorted: those starting with this byte are together.
-                let first = haystack[start];
-                let from = self.ends.partition_point(|l| l.bytes[0] < first);
-                let to = self.ends.partition_point(|l| l.bytes[0] <= first);
-                for literal in &self.ends[from..to] {
-                    if (clear || !literal.clear) && haystack[start..].starts_with(&literal.bytes) {
-                        places.push(start + literal.bytes.len());
-                    }
-                }
-            }
-            if places.len() > most {
-                return true;
-            }
-            if from > haystack.len() {
-                break;
-            }
-        }
-        false
-    }
 }
 
 /// Rules compiled for matching: an Aho-Corasick automaton over the literals
@@ -343,6 +263,8 @@ pub(crate) struct RuleSet {
     prefilter: Option<DFA>,
     /// For each automaton pattern (a distinct literal), the rules it gates.
     owners: Vec<Owner>,
+    /// For each automaton pattern, the rules it anchors.
+    anchors: Vec<Anchor>,
     /// For each automaton pattern, its range of `owners` and its length.
     literals: Vec<PrefilterLiteral>,
     /// For each rule, the groups that must all be seen before it runs.
@@ -368,9 +290,14 @@ struct Owner {
     /// The groups it stands for only after a byte outside `[a-z0-9]` (see
     /// [`Lit`]).
     if_clear: u8,
-    /// Whether it anchors the rule: [`ANCHOR_START`] or [`ANCHOR_END`],
-    /// with [`ANCHOR_CLEAR`] when it must be clear to.
-    anchor: u8,
+}
+
+/// A rule a literal of the prefilter anchors: [`ANCHOR_START`] or
+/// [`ANCHOR_END`], with [`ANCHOR_CLEAR`] when it must be clear to.
+#[derive(Clone, Copy, Debug)]
+struct Anchor {
+    rule: u16,
+    kind: u8,
 }
 
 const ANCHOR_START: u8 = 1;
@@ -382,9 +309,9 @@ const ANCHOR_CLEAR: u8 = 4;
 struct PrefilterLiteral {
     /// Its range of `owners`.
     owners: std::ops::Range<usize>,
+    /// Its range of `anchors`.
+    anchors: std::ops::Range<usize>,
     len: u32,
-    /// Whether it anchors some rule.
-    anchors: bool,
 }
 
 /// Whether the literal starting at `start` follows a byte outside
@@ -785,9 +712,9 @@ fn gates(
 impl RuleSet {
     pub fn compile(rules: Vec<Rule>) -> Result<Self, RuleError> {
         let mut compiled = Vec::with_capacity(rules.len());
-        let mut gate_literals: Vec<Vec<u8>> = Vec::new();
+        let mut walk_literals: Vec<Vec<u8>> = Vec::new();
         let mut patterns: std::collections::HashMap<Vec<u8>, usize> = Default::default();
-        let mut by_pattern: Vec<Vec<Owner>> = Vec::new();
+        let mut by_pattern: Vec<(Vec<Owner>, Vec<Anchor>)> = Vec::new();
         let mut needs = Vec::new();
         let mut always = Vec::new();
         let mut ids = std::collections::HashSet::new();
@@ -856,53 +783,53 @@ impl RuleSet {
                 (None, Some(end)) => Some((end, ANCHOR_END)),
                 (None, None) => None,
             };
-            // An anchor group that is also a gate is found by the walk;
-            // another is searched for once the gates open.
-            let walked = anchor
-                .as_ref()
-                .is_some_and(|(a, _)| gates.iter().any(|g| g == a));
+            let mut add = |literals: LiteralGroup, bit: u8, place: u8| {
+                for Lit { bytes, clear } in literals {
+                    let pattern = *patterns.entry(bytes.clone()).or_insert_with(|| {
+                        walk_literals.push(bytes);
+                        by_pattern.push(Default::default());
+                        walk_literals.len() - 1
+                    });
+                    let (owners, anchors) = &mut by_pattern[pattern];
+                    if bit != 0 {
+                        // One entry per rule and literal, whatever its groups.
+                        let (any, if_clear) = if clear { (0, bit) } else { (bit, 0) };
+                        match owners.last_mut() {
+                            Some(entry) if entry.rule == index => {
+                                entry.any |= any;
+                                entry.if_clear |= if_clear;
+                            }
+                            _ => owners.push(Owner {
+                                rule: index,
+                                any,
+                                if_clear,
+                            }),
+                        }
+                    }
+                    if place != 0 {
+                        let kind = if clear { place | ANCHOR_CLEAR } else { place };
+                        anchors.push(Anchor { rule: index, kind });
+                    }
+                }
+            };
+            let mut anchor_gates = false;
             for (g, literals) in gates.into_iter().enumerate() {
                 let bit = 1u8 << g;
                 need |= bit;
                 let place = match &anchor {
-                    Some((a, kind)) if *a == literals => *kind,
+                    Some((a, kind)) if *a == literals => {
+                        anchor_gates = true;
+                        *kind
+                    }
                     _ => 0,
                 };
-                for Lit { bytes, clear } in literals {
-                    let pattern = *patterns.entry(bytes.clone()).or_insert_with(|| {
-                        gate_literals.push(bytes);
-                        by_pattern.push(Vec::new());
-                        gate_literals.len() - 1
-                    });
-                    // One entry per rule and literal, whatever its groups.
-                    let (any, if_clear) = if clear { (0, bit) } else { (bit, 0) };
-                    let place = if place != 0 && clear {
-                        place | ANCHOR_CLEAR
-                    } else {
-                        place
-                    };
-                    let list = &mut by_pattern[pattern];
-                    match list.last_mut() {
-                        Some(entry) if entry.rule == index => {
-                            entry.any |= any;
-                            entry.if_clear |= if_clear;
-                            entry.anchor |= place;
-                        }
-                        _ => list.push(Owner {
-                            rule: index,
-                            any,
-                            if_clear,
-                            anchor: place,
-                        }),
-                    }
-                }
+                add(literals, bit, place);
             }
-            let anchors = match anchor {
-                Some((literals, kind)) => {
-                    Some(Anchors::new(literals, kind == ANCHOR_END, !walked).map_err(invalid)?)
-                }
-                None => None,
-            };
+            let anchored = anchor.is_some();
+            if !anchor_gates && let Some((literals, kind)) = anchor {
+                // Found by the walk too, though they gate nothing.
+                add(literals, 0, kind);
+            }
             // A pattern that never matches (the rules the engine raises
             // itself) is never run.
             let never = hir.properties().minimum_len().is_none();
@@ -913,23 +840,23 @@ impl RuleSet {
             compiled.push(Compiled {
                 rule,
                 regex,
-                anchors,
+                anchored,
                 reverse,
             });
         }
-        let mut owners = Vec::new();
+        let (mut owners, mut anchors) = (Vec::new(), Vec::new());
         let mut literals = Vec::with_capacity(by_pattern.len());
-        for (list, literal) in by_pattern.into_iter().zip(&gate_literals) {
-            let start = owners.len();
-            let anchors = list.iter().any(|o| o.anchor != 0);
-            owners.extend(list);
+        for ((gated, anchored), literal) in by_pattern.into_iter().zip(&walk_literals) {
+            let (first_owner, first_anchor) = (owners.len(), anchors.len());
+            owners.extend(gated);
+            anchors.extend(anchored);
             literals.push(PrefilterLiteral {
-                owners: start..owners.len(),
+                owners: first_owner..owners.len(),
+                anchors: first_anchor..anchors.len(),
                 len: literal.len() as u32,
-                anchors,
             });
         }
-        let prefilter = if gate_literals.is_empty() {
+        let prefilter = if walk_literals.is_empty() {
             None
         } else {
             // A full DFA walked byte by byte (see `matches`): one table
@@ -941,7 +868,7 @@ impl RuleSet {
                     .start_kind(StartKind::Unanchored)
                     .byte_classes(true)
                     .prefilter(false)
-                    .build(&gate_literals)
+                    .build(&walk_literals)
                     .map_err(|e| RuleError::Pattern {
                         id: "<prefilter>".into(),
                         reason: e.to_string(),
@@ -952,6 +879,7 @@ impl RuleSet {
             rules: compiled,
             prefilter,
             owners,
+            anchors,
             literals,
             needs,
             always,
@@ -1030,6 +958,9 @@ impl RuleSet {
             let state = StateID::new_unchecked(state as usize);
             for k in 0..prefilter.match_len(state) {
                 let literal = &self.literals[prefilter.match_pattern(state, k).as_usize()];
+                if literal.owners.is_empty() {
+                    continue;
+                }
                 let clear = follows_clear(haystack, (at + 1 - literal.len) as usize);
                 for owner in &self.owners[literal.owners.clone()] {
                     marks[owner.rule as usize] |= if clear {
@@ -1063,9 +994,7 @@ impl RuleSet {
                     continue;
                 }
                 marks[i] |= DONE;
-                if stage[i] == Stage::Waiting
-                    && rule.anchors.as_ref().is_some_and(|a| a.searcher.is_none())
-                {
+                if stage[i] == Stage::Waiting && rule.anchored {
                     // Gather, from what the walk found, the anchors of this
                     // rule and of the next few open ones (and of every open
                     // meta rule, always tried): saturation may come first.
@@ -1074,7 +1003,7 @@ impl RuleSet {
                         let meta = other.rule.family() == Family::Meta;
                         if (j == i || open(marks, j))
                             && stage[j] == Stage::Waiting
-                            && other.anchors.as_ref().is_some_and(|a| a.searcher.is_none())
+                            && other.anchored
                             && (round < ROUND || meta)
                         {
                             stage[j] = Stage::Gathering;
@@ -1083,40 +1012,23 @@ impl RuleSet {
                     }
                     self.gather(prefilter, haystack, states, stage, placed);
                 }
-                let walked = &mut placed[i];
-                let too_many = match &rule.anchors {
-                    Some(anchors) => match &anchors.searcher {
-                        Some(searcher) => anchors.find(searcher, haystack, places, most_attempts),
-                        None => {
-                            places.clear();
-                            places.extend(walked.drain(..).map(|at| at as usize));
-                            places.dedup();
-                            places.len() > most_attempts
-                        }
-                    },
-                    None => true,
-                };
-                let found = match &rule.anchors {
-                    Some(anchors) if !too_many => {
-                        if anchors.ends.is_empty() {
-                            Some(places.iter().any(|&at| {
-                                let input = Input::new(haystack)
-                                    .range(at..)
-                                    .anchored(Anchored::Yes)
-                                    .earliest(true);
-                                rule.regex
-                                    .search_half_with(&mut caches[i], &input)
-                                    .is_some()
-                            }))
-                        } else {
-                            let (Some(dfa), Some(cache)) = (&rule.reverse, &mut reverse_caches[i])
-                            else {
-                                continue;
-                            };
-                            ends_at(dfa, cache, haystack, places)
-                        }
-                    }
-                    _ => None,
+                places.clear();
+                places.extend(placed[i].drain(..).map(|at| at as usize));
+                places.dedup();
+                let found = if !rule.anchored || places.len() > most_attempts {
+                    None
+                } else if let (Some(dfa), Some(cache)) = (&rule.reverse, &mut reverse_caches[i]) {
+                    ends_at(dfa, cache, haystack, places)
+                } else {
+                    Some(places.iter().any(|&at| {
+                        let input = Input::new(haystack)
+                            .range(at..)
+                            .anchored(Anchored::Yes)
+                            .earliest(true);
+                        rule.regex
+                            .search_half_with(&mut caches[i], &input)
+                            .is_some()
+                    }))
                 };
                 // No anchors, too many, or a reverse automaton that gave
                 // up: one search of the whole text.
@@ -1148,20 +1060,16 @@ impl RuleSet {
             let state = StateID::new_unchecked(state as usize);
             for k in 0..prefilter.match_len(state) {
                 let literal = &self.literals[prefilter.match_pattern(state, k).as_usize()];
-                if !literal.anchors {
-                    continue;
-                }
                 let start = at + 1 - literal.len;
-                for owner in &self.owners[literal.owners.clone()] {
-                    let i = owner.rule as usize;
-                    if owner.anchor == 0
-                        || stage[i] != Stage::Gathering
-                        || (owner.anchor & ANCHOR_CLEAR != 0
+                for anchor in &self.anchors[literal.anchors.clone()] {
+                    let i = anchor.rule as usize;
+                    if stage[i] != Stage::Gathering
+                        || (anchor.kind & ANCHOR_CLEAR != 0
                             && !follows_clear(haystack, start as usize))
                     {
                         continue;
                     }
-                    let place = if owner.anchor & ANCHOR_END != 0 {
+                    let place = if anchor.kind & ANCHOR_END != 0 {
                         at + 1
                     } else {
                         start
@@ -1317,7 +1225,7 @@ mod tests {
         // there. `d` holds no literal at all.
         assert!(set.rules[2].reverse.is_some() && set.needs[2] != 0);
         assert_eq!(set.always, [3]);
-        assert!(!set.always.contains(&0) && set.rules[0].anchors.is_some());
+        assert!(!set.always.contains(&0) && set.rules[0].anchored);
         // The first `ignore` starts no match, the second does.
         assert_eq!(
             hits(&set, "ignore me. then disregard the instructions"),
