@@ -172,7 +172,9 @@ impl View {
     pub fn build(&mut self, raw: &str) {
         let mut out = std::mem::take(&mut self.text).into_bytes();
         out.clear();
-        out.reserve(raw.len());
+        // The word path writes up to 16 bytes past a word before it cuts
+        // them off.
+        out.reserve(raw.len() + 16);
         self.hidden.clear();
         self.encoded.clear();
         self.reversed.clear();
@@ -217,7 +219,14 @@ impl Builder<'_> {
             let byte = bytes[i];
             if FLAGS[byte as usize] & WORD != 0 {
                 // Most text is runs of ASCII letters and digits: take a whole
-                // run in one pass.
+                // run in one pass, and most of those with the space after.
+                if self.token.chars == 0 && self.run_start.is_none() {
+                    let next = self.push_plain_words(bytes, i);
+                    if next > i {
+                        i = next;
+                        continue;
+                    }
+                }
                 i = self.push_ascii_word(bytes, i);
                 continue;
             }
@@ -242,26 +251,37 @@ impl Builder<'_> {
                 continue;
             }
             self.end_encoded_run(i);
-            let c = raw[i..].chars().next().unwrap_or(' ');
-            let end = i + c.len_utf8();
-            if let Some(confusable) = plain_letter(c) {
-                // Most letters of other scripts (CJK, Indic, Arabic, lower
-                // case Cyrillic) are kept as they are: copy their bytes.
+            let (c, width) = decode(bytes, i);
+            if let Some(ascii) = typographic(c) {
+                // Typographic quotes and dashes are punctuation (what
+                // `push_unicode` finds for them, checked first).
                 self.in_flag = false;
-                if self.token.chars == 0 {
-                    self.token.start = self.out.len();
-                }
-                self.token.chars += 1;
-                self.token.confusable += usize::from(confusable);
-                self.out.extend_from_slice(&bytes[i..end]);
-            } else {
-                if matches!(c, '\u{1F1E6}'..='\u{1F1FF}') {
-                    self.push_regional(raw, i, c);
-                } else {
-                    self.push_unicode(c, i);
+                self.push_punct(ascii as u8);
+                i += width;
+                continue;
+            }
+            if width < 4 {
+                match class_in(&PLAIN, c as u32) {
+                    Plain::Other => {}
+                    Plain::Symbol => {
+                        // What `push_unicode` does for it, without the checks.
+                        self.in_flag = false;
+                        self.push_symbol();
+                        i += width;
+                        continue;
+                    }
+                    _ => {
+                        i = self.push_plain_run(bytes, i);
+                        continue;
+                    }
                 }
             }
-            i = end;
+            if matches!(c, '\u{1F1E6}'..='\u{1F1FF}') {
+                self.push_regional(raw, i, c);
+            } else {
+                self.push_unicode(c, i);
+            }
+            i += width;
         }
         self.end_encoded_run(bytes.len());
         self.end_token();
@@ -273,7 +293,7 @@ impl Builder<'_> {
         if self.wide_gap && !self.spaced {
             // No letters to join: the marked gaps collapse in place (there
             // are never three spaces in a row).
-            self.out.dedup_by(|a, b| *a == b' ' && *b == b' ');
+            collapse_spaces(&mut self.out);
         }
         // Only whole characters were pushed, so this never fails.
         self.view.text = String::from_utf8(std::mem::take(&mut self.out))
@@ -313,6 +333,157 @@ impl Builder<'_> {
         }
     }
 
+    /// Words of one to fifteen ASCII letters, each followed by one space or
+    /// by a comma, full stop, colon, semicolon, `!` or `?` and one space,
+    /// from `start` on (most of English prose): what `push_ascii_word`,
+    /// the punctuation and space paths and `end_token` do for them, eight
+    /// bytes at a time and without the general bookkeeping. Call it only
+    /// between tokens and outside an encoded run; such a word leaves both
+    /// as they were, as only a longer word can be an encoded run. Returns
+    /// where the first other word starts (`start` if there is none).
+    fn push_plain_words(&mut self, bytes: &[u8], start: usize) -> usize {
+        let mut i = start;
+        // Sixteen bytes to read whether the word ends before them.
+        while let Some(chunk) = bytes[i..].first_chunk::<16>() {
+            let [low, high] = halves(chunk);
+            let len = leading_letters(&[low, high]);
+            if len == 0 || len == 16 {
+                break;
+            }
+            // The token of `Repeats` keeps the punctuation.
+            let token = match chunk[len] {
+                b' ' => len,
+                b',' | b'.' | b':' | b';' | b'!' | b'?' if chunk.get(len + 1) == Some(&b' ') => {
+                    len + 1
+                }
+                _ => break,
+            };
+            // Lower case (punctuation and spaces have the 0x20 bit already).
+            let [low, high] = [low | SPACES, high | SPACES];
+            let key = if token >= 8 {
+                low
+            } else {
+                low & ((1 << (8 * token)) - 1)
+            };
+            if len > 2 {
+                self.single_run = 0;
+                self.run_marked = false;
+                (self.bit_run, self.hex_run) = (0, 0);
+            } else {
+                self.short_plain_word(bytes, i, len);
+            }
+            // Keep the word and the space after it; the bytes past it are
+            // cut off.
+            let at = self.out.len();
+            let mut lowered = [0; 16];
+            lowered[..8].copy_from_slice(&low.to_le_bytes());
+            lowered[8..].copy_from_slice(&high.to_le_bytes());
+            self.out.extend_from_slice(&lowered);
+            let repeats = &mut self.repeats;
+            if self.segment != at
+                || (token > 1 && key as u8 == (key >> 8) as u8)
+                || repeats.may_repeat(key)
+            {
+                // A segment that began with punctuation, a letter in front
+                // repeated, or a token seen just before: the general path.
+                repeats.token(&self.out, self.segment, at + token);
+            } else {
+                repeats.push(at, token, key);
+            }
+            self.out.truncate(at + token + 1);
+            self.segment = at + token + 1;
+            i += token + 1;
+        }
+        if i > start {
+            self.in_flag = false;
+        }
+        i
+    }
+
+    /// The bookkeeping of [`Builder::push_plain_words`] for a word of one
+    /// or two letters at `i`: a lone letter may be spaced out, two hex
+    /// letters (`be`, `ad`) may spell text in hex.
+    fn short_plain_word(&mut self, bytes: &[u8], i: usize, len: usize) {
+        if len == 1 {
+            // As `end_unusual_token` counts it.
+            self.single_run += 1;
+            if self.single_run >= if self.run_marked { 8 } else { 4 } {
+                self.spaced = true;
+            }
+        } else {
+            self.single_run = 0;
+            self.run_marked = false;
+        }
+        if len == 2 && FLAGS[bytes[i] as usize] & FLAGS[bytes[i + 1] as usize] & HEX != 0 {
+            self.bit_run = 0;
+            self.hex_run += 1;
+            self.view.hex_pairs = self.view.hex_pairs.max(self.hex_run);
+        } else {
+            (self.bit_run, self.hex_run) = (0, 0);
+        }
+    }
+
+    /// A run of letters of other scripts that the view keeps as they are,
+    /// with the combining marks they carry (see [`Plain`]), from `i`
+    /// on: what the general path does one character at a time, with the
+    /// bytes copied at once. Returns where the run ends.
+    #[inline(never)]
+    fn push_plain_run(&mut self, bytes: &[u8], mut i: usize) -> usize {
+        let table: &[u64] = &PLAIN;
+        self.in_flag = false;
+        // The bytes from `copied` to `i` are still to be copied.
+        let mut copied = i;
+        // The last character pushed by this run, as `push_decomposed`
+        // finds it for a mark.
+        let mut base = None;
+        let token = &mut self.token;
+        while let Some(&lead) = bytes.get(i) {
+            // Letters of the Basic Multilingual Plane take two or three bytes.
+            let (cp, width) = match lead {
+                0xC0..0xE0 => (
+                    u32::from(lead & 0x1F) << 6 | u32::from(bytes[i + 1] & 0x3F),
+                    2,
+                ),
+                0xE0..0xF0 => {
+                    let high = u32::from(lead & 0x0F) << 12 | u32::from(bytes[i + 1] & 0x3F) << 6;
+                    (high | u32::from(bytes[i + 2] & 0x3F), 3)
+                }
+                _ => break,
+            };
+            let class = class_in(table, cp);
+            match class {
+                Plain::Other | Plain::Symbol => break,
+                Plain::Letter | Plain::Confusable => {
+                    if token.chars == 0 {
+                        token.start = self.out.len() + (i - copied);
+                    }
+                    token.chars += 1;
+                    token.confusable += usize::from(class == Plain::Confusable);
+                }
+                Plain::Mark => {
+                    let on = base.unwrap_or_else(|| last_char(&self.out).map_or(0x20, u32::from));
+                    if on < 0x0530 {
+                        // Diacritics go from Latin, Greek and Cyrillic letters.
+                        append(&mut self.out, bytes, copied, i);
+                        copied = i + width;
+                        i += width;
+                        continue;
+                    }
+                    if token.chars == 0 {
+                        token.start = self.out.len() + (i - copied);
+                        token.chars += 1;
+                    } else {
+                        token.marked = true;
+                    }
+                }
+            }
+            base = Some(cp);
+            i += width;
+        }
+        append(&mut self.out, bytes, copied, i);
+        i
+    }
+
     /// The run of ASCII letters and digits starting at `start`, as
     /// `push_letter` and `push_digit` one byte at a time would take it, in
     /// one pass; returns where the run ends.
@@ -324,7 +495,6 @@ impl Builder<'_> {
         }
         // Note which kinds of byte occur (`any`) and which kinds every byte
         // is (`all`); digits are counted only in words that have some.
-        let text = &mut self.out;
         let (mut any, mut all) = (0u8, u8::MAX);
         let mut end = start;
         while let Some(&b) = bytes.get(end) {
@@ -334,10 +504,9 @@ impl Builder<'_> {
             }
             any |= flags;
             all &= flags;
-            // Lower case for letters; digits already have the 0x20 bit.
-            text.push(b | 0x20);
             end += 1;
         }
+        lower_into(&mut self.out, &bytes[start..end]);
         let (digits, leet) = if any & DIGIT != 0 {
             let count = |kind: u8| {
                 bytes[start..end]
@@ -479,15 +648,15 @@ impl Builder<'_> {
         {
             self.view.percent_escapes += 1;
         }
-        self.push_punct(byte as char);
+        self.push_punct(byte);
     }
 
-    fn push_punct(&mut self, c: char) {
+    /// ASCII punctuation (typographic punctuation is folded to it).
+    fn push_punct(&mut self, byte: u8) {
         self.end_token();
         // Runs of one punctuation character collapse to one.
-        let repeated = self.out.ends_with(c.encode_utf8(&mut [0; 4]).as_bytes());
-        if !repeated {
-            push_char(&mut self.out, c);
+        if self.out.last() != Some(&byte) {
+            self.out.push(byte);
         }
     }
 
@@ -520,7 +689,7 @@ impl Builder<'_> {
             return;
         }
         if let Some(ascii) = typographic(c) {
-            self.push_punct(ascii);
+            self.push_punct(ascii as u8);
             return;
         }
         if needs_decomposition(c) {
@@ -563,7 +732,7 @@ impl Builder<'_> {
                 Ascii::Upper => self.push_letter(d.to_ascii_lowercase(), true),
                 Ascii::Digit => self.push_digit(d),
                 Ascii::Space => self.push_space(),
-                Ascii::Punct => self.push_punct(d),
+                Ascii::Punct => self.push_punct(d as u8),
             }
             return;
         }
@@ -572,9 +741,7 @@ impl Builder<'_> {
             // scripts (Indic vowel signs, viramas) need their marks.
             // Arabic and Hebrew vowel points are optional and go too.
             let base = last_char(&self.out).unwrap_or(' ');
-            let pointing =
-                matches!(d, '\u{0591}'..='\u{05C7}' | '\u{064B}'..='\u{065F}' | '\u{0670}');
-            if base >= '\u{0530}' && !pointing {
+            if base >= '\u{0530}' && !is_pointing(d) {
                 if self.token.chars == 0 {
                     self.push_letter(d, false);
                 } else {
@@ -596,13 +763,18 @@ impl Builder<'_> {
         } else if is_invisible(d) {
             self.view.invisible += 1;
         } else {
-            // Symbols, emoji and other punctuation separate words.
-            let cjk = self.token.chars == 1 && last_char(&self.out).is_some_and(is_cjk);
-            self.push_space();
-            if cjk {
-                // `我、你、他、她` is ordinary text, not spaced-out letters.
-                self.single_run = 0;
-            }
+            self.push_symbol();
+        }
+    }
+
+    /// Symbols, emoji and other punctuation separate words.
+    #[inline(never)]
+    fn push_symbol(&mut self) {
+        let cjk = self.token.chars == 1 && last_char(&self.out).is_some_and(is_cjk);
+        self.push_space();
+        if cjk {
+            // `我、你、他、她` is ordinary text, not spaced-out letters.
+            self.single_run = 0;
         }
     }
 
@@ -819,6 +991,122 @@ fn push_char(out: &mut Vec<u8>, c: char) {
     }
 }
 
+/// The character at `i` of `bytes` (valid UTF-8, `i` at a non-ASCII
+/// character) and its width in bytes.
+#[inline(always)]
+fn decode(bytes: &[u8], i: usize) -> (char, usize) {
+    let lead = u32::from(bytes[i]);
+    let next = |k: usize| u32::from(bytes[i + k] & 0x3F);
+    let (cp, width) = match lead {
+        0x80..0xE0 => (((lead & 0x1F) << 6) | next(1), 2),
+        0xE0..0xF0 => (((lead & 0x0F) << 12) | (next(1) << 6) | next(2), 3),
+        _ => (
+            ((lead & 0x07) << 18) | (next(1) << 12) | (next(2) << 6) | next(3),
+            4,
+        ),
+    };
+    (
+        char::from_u32(cp).unwrap_or(char::REPLACEMENT_CHARACTER),
+        width,
+    )
+}
+
+/// A space in each byte of a `u64`.
+const SPACES: u64 = 0x2020_2020_2020_2020;
+
+/// Appends `bytes[from..to]` to `out`: a short range (a word) as sixteen
+/// bytes cut after, which copies without a call.
+#[inline]
+fn append(out: &mut Vec<u8>, bytes: &[u8], from: usize, to: usize) {
+    match bytes[from..].first_chunk::<16>() {
+        Some(chunk) if to - from <= 16 => {
+            let len = out.len() + (to - from);
+            out.extend_from_slice(chunk);
+            out.truncate(len);
+        }
+        _ => out.extend_from_slice(&bytes[from..to]),
+    }
+}
+
+/// Appends `word` in lower case: ASCII letters, digits (which have the
+/// case bit already) and spaces only.
+#[inline]
+fn lower_into(out: &mut Vec<u8>, word: &[u8]) {
+    let at = out.len();
+    out.extend_from_slice(word);
+    for b in &mut out[at..] {
+        *b |= 0x20;
+    }
+}
+
+/// The two halves of `chunk` as little-endian `u64`s.
+#[inline]
+fn halves(chunk: &[u8; 16]) -> [u64; 2] {
+    [0, 8].map(|at| {
+        let mut half = [0; 8];
+        half.copy_from_slice(&chunk[at..at + 8]);
+        u64::from_le_bytes(half)
+    })
+}
+
+/// How many ASCII letters `chunk` starts with, eight bytes at a time.
+#[inline]
+fn leading_letters(chunk: &[u64; 2]) -> usize {
+    let others = |half: u64| {
+        // With the case bit set and the high bit cleared, a letter is at
+        // least `a` (0x61 + 0x1F sets the high bit) but not past `z`
+        // (0x7A + 0x05 does not); no byte carries into the next.
+        let lower = (half | SPACES) & 0x7F7F_7F7F_7F7F_7F7F;
+        let letter = (lower + 0x1F1F_1F1F_1F1F_1F1F) ^ (lower + 0x0505_0505_0505_0505);
+        (!letter | half) & 0x8080_8080_8080_8080
+    };
+    match others(chunk[0]) {
+        0 => 8 + others(chunk[1]).trailing_zeros() as usize / 8,
+        first => first.trailing_zeros() as usize / 8,
+    }
+}
+
+/// Collapses each run of spaces in `out` to one, as `dedup_by` would,
+/// finding the rare runs eight bytes at a time.
+fn collapse_spaces(out: &mut Vec<u8>) {
+    let (mut read, mut write) = (0, 0);
+    while let Some(pair) = space_pair(&out[read..]) {
+        // Keep up to the first space of the run, skip the others.
+        let keep = read + pair + 1;
+        out.copy_within(read..keep, write);
+        write += keep - read;
+        read = keep;
+        while out.get(read) == Some(&b' ') {
+            read += 1;
+        }
+    }
+    let len = out.len();
+    out.copy_within(read..len, write);
+    out.truncate(write + len - read);
+}
+
+/// Where the first two spaces in a row start in `bytes`.
+fn space_pair(bytes: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(&chunk) = bytes[i..].first_chunk::<8>() {
+        // A zero byte of `x` is a space; adding 0x7F to the low seven bits
+        // sets the high bit of every other byte, without carries.
+        let x = u64::from_le_bytes(chunk) ^ SPACES;
+        let low = 0x7F7F_7F7F_7F7F_7F7F;
+        let spaces = !(((x & low) + low) | x) & !low;
+        let pairs = spaces & spaces >> 8;
+        if pairs != 0 {
+            return Some(i + pairs.trailing_zeros() as usize / 8);
+        }
+        // The last byte starts the next eight, as the first of a pair.
+        i += 7;
+    }
+    bytes[i..]
+        .windows(2)
+        .position(|w| w == b"  ")
+        .map(|p| i + p)
+}
+
 /// The last character of the skeleton's bytes.
 fn last_char(out: &[u8]) -> Option<char> {
     let start = out.len().saturating_sub(4);
@@ -837,21 +1125,77 @@ fn last_char(out: &[u8]) -> Option<char> {
 /// (`ooooo`, or `o o o` joined by normalisation) counts by its length.
 #[derive(Default)]
 struct Repeats {
-    /// Byte ranges of the last three tokens, most recent first.
-    recent: [(usize, usize); 3],
+    /// The [`prefix_key`] of the last tokens in a ring of four, the most
+    /// recent at `head`; a token that matches none of them repeats none of
+    /// the last three.
+    keys: [u64; 4],
+    /// Where each of those tokens starts in the text, and its length.
+    spans: [(usize, usize); 4],
+    head: usize,
     runs: [usize; 3],
     best: usize,
 }
 
 impl Repeats {
+    /// The token at `start..end` of `text`.
+    #[inline]
     fn token(&mut self, text: &[u8], start: usize, end: usize) {
         let token = &text[start..end];
+        let key = prefix_key(text, start, end);
+        // Two equal bytes in front, or a character of several bytes, may
+        // start one character repeated.
+        if token.len() > 1 && (token[0] == token[1] || !token[0].is_ascii()) {
+            self.one_character(token);
+        }
+        if self.may_repeat(key) {
+            self.count_runs(text, start, end);
+        }
+        self.push(start, token.len(), key);
+    }
+
+    /// Whether a token with this [`prefix_key`] may extend a run: it does
+    /// not when none runs and the keys of the last tokens differ (the usual
+    /// case).
+    #[inline(always)]
+    fn may_repeat(&self, key: u64) -> bool {
+        self.runs != [0; 3] || self.keys.contains(&key)
+    }
+
+    /// Notes a token that extends no run and is no character repeated.
+    #[inline(always)]
+    fn push(&mut self, start: usize, len: usize, key: u64) {
+        self.head = (self.head + 1) & 3;
+        self.keys[self.head] = key;
+        self.spans[self.head] = (start, len);
+    }
+
+    /// Extends or ends the run of each cycle length with the token at
+    /// `start..end`.
+    #[inline(never)]
+    fn count_runs(&mut self, text: &[u8], start: usize, end: usize) {
+        let token = &text[start..end];
+        // Short numbers (`0 0 0`) never repeat.
         let counts = !(token.len() <= 2 && token.iter().all(u8::is_ascii_digit));
-        if token.len() > 1 && token.iter().all(|&b| b == token[0]) {
+        for (p, run) in self.runs.iter_mut().enumerate() {
+            let (s, l) = self.spans[(self.head + 4 - p) & 3];
+            if counts && text[s..s + l] == *token {
+                *run += 1;
+                self.best = self.best.max(*run / (p + 1));
+            } else {
+                *run = 0;
+            }
+        }
+    }
+
+    /// A token of one character repeated counts by its length (a letter
+    /// only).
+    #[inline(never)]
+    fn one_character(&mut self, token: &[u8]) {
+        if token.iter().all(|&b| b == token[0]) {
             if token[0].is_ascii_alphabetic() {
                 self.best = self.best.max(token.len());
             }
-        } else if token.len() > 1 && !token[0].is_ascii() {
+        } else if !token[0].is_ascii() {
             // One character repeated: the bytes repeat its encoding.
             let width = match token[0] {
                 0xF0.. => 4,
@@ -859,8 +1203,12 @@ impl Repeats {
                 _ => 2,
             };
             let first = &token[..width.min(token.len())];
+            // Each character is the one before it.
             if token.len().is_multiple_of(width)
-                && token.chunks(width).all(|c| c == first)
+                && token
+                    .iter()
+                    .zip(&token[width.min(token.len())..])
+                    .all(|(a, b)| a == b)
                 && std::str::from_utf8(first)
                     .ok()
                     .and_then(|f| f.chars().next())
@@ -869,25 +1217,27 @@ impl Repeats {
                 self.best = self.best.max(token.len() / width);
             }
         }
-        if self.runs == [0; 3] && self.recent.iter().all(|&(s, e)| e - s != token.len()) {
-            // Nothing repeats here (the usual case): no token to compare.
-            self.recent.rotate_right(1);
-            self.recent[0] = (start, end);
-            return;
-        }
-        for (p, run) in self.runs.iter_mut().enumerate() {
-            let (s, e) = self.recent[p];
-            // Most tokens differ in length; short ones compare inline.
-            if counts && e - s == token.len() && text[s..e].iter().zip(token).all(|(a, b)| a == b) {
-                *run += 1;
-                self.best = self.best.max(*run / (p + 1));
-            } else {
-                *run = 0;
-            }
-        }
-        self.recent.rotate_right(1);
-        self.recent[0] = (start, end);
     }
+}
+
+/// The first eight bytes of the token at `start..end` of `text` (all of a
+/// shorter one, then zeros), little-endian: equal tokens have equal keys.
+#[inline]
+fn prefix_key(text: &[u8], start: usize, end: usize) -> u64 {
+    let len = end - start;
+    if len >= 8 {
+        if let Some(&chunk) = text[start..].first_chunk::<8>() {
+            return u64::from_le_bytes(chunk);
+        }
+    } else if let Some(&chunk) = text[..end].last_chunk::<8>() {
+        // The token usually ends the text so far: take the eight bytes
+        // that end with it and shift out those before it.
+        return u64::from_le_bytes(chunk) >> (8 * (8 - len));
+    }
+    text[start..end.min(start + 8)]
+        .iter()
+        .rev()
+        .fold(0, |key, &b| (key << 8) | u64::from(b))
 }
 
 /// Where the trailing number of a leetspeak word starts (the word's length
@@ -969,43 +1319,85 @@ fn fold_leet(c: char) -> char {
     }
 }
 
-/// For a letter or digit the view keeps exactly as it is (alphanumeric,
-/// already lower case, not a combining mark, not folded by decomposition,
-/// not invisible), whether it is a confusable; `None` for other characters.
-/// Two bits a character of the Basic Multilingual Plane, computed once;
-/// other planes take the general path.
-fn plain_letter(c: char) -> Option<bool> {
-    static PLAIN: LazyLock<Box<[u64]>> = LazyLock::new(|| {
-        let mut bits = vec![0u64; 2 * 0x10000 / 64].into_boxed_slice();
-        for cp in 0x80..0x10000u32 {
-            let Some(c) = char::from_u32(cp) else {
-                continue;
-            };
-            let mut lower = c.to_lowercase();
-            let plain = c.is_alphanumeric()
-                && lower.next() == Some(c)
-                && lower.next().is_none()
-                && !is_combining_mark(c)
-                && !needs_decomposition(c)
-                && !is_invisible(c)
-                && typographic(c).is_none()
-                && !c.is_whitespace();
-            if plain {
-                let at = 2 * cp as usize;
-                bits[at / 64] |= 1 << (at % 64);
-                if confusable(c).is_some() {
-                    bits[at / 64] |= 2 << (at % 64);
-                }
+/// How the view takes a character of the Basic Multilingual Plane that
+/// the run of [`Builder::push_plain_run`] copies as it is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Plain {
+    /// Any other character, for the general path.
+    Other = 0,
+    /// A letter or digit kept exactly as it is: alphanumeric, already lower
+    /// case, not a combining mark, not folded by decomposition, not
+    /// invisible.
+    Letter = 1,
+    /// A combining mark that no decomposition folds (Indic vowel signs,
+    /// viramas), kept on a letter of U+0530 on, dropped after other letters;
+    /// Arabic and Hebrew points are always dropped and take the general
+    /// path.
+    Mark = 2,
+    /// Such a letter that is a [`confusable`].
+    Confusable = 3,
+    /// A symbol or punctuation that `push_unicode` takes as it is (no
+    /// letter, digit, mark, space, invisible or typographic punctuation),
+    /// which separates words.
+    Symbol = 4,
+}
+
+/// The [`Plain`] class of each character of the Basic Multilingual Plane,
+/// four bits each, computed once.
+static PLAIN: LazyLock<Box<[u64]>> = LazyLock::new(|| {
+    let mut bits = vec![0u64; 0x10000 / 16].into_boxed_slice();
+    for cp in 0x80..0x10000u32 {
+        let Some(c) = char::from_u32(cp) else {
+            continue;
+        };
+        let mut lower = c.to_lowercase();
+        let general = needs_decomposition(c)
+            || is_invisible(c)
+            || typographic(c).is_some()
+            || c.is_whitespace();
+        let class = if general {
+            Plain::Other
+        } else if is_combining_mark(c) {
+            if is_pointing(c) {
+                Plain::Other
+            } else {
+                Plain::Mark
             }
-        }
-        bits
-    });
-    let at = 2 * c as usize;
-    if at >= 2 * 0x10000 {
-        return None;
+        } else if c.is_alphanumeric() && lower.next() == Some(c) && lower.next().is_none() {
+            if confusable(c).is_some() {
+                Plain::Confusable
+            } else {
+                Plain::Letter
+            }
+        } else if c.is_alphanumeric() {
+            // Upper case letters are folded by the general path.
+            Plain::Other
+        } else {
+            Plain::Symbol
+        };
+        bits[cp as usize / 16] |= (class as u64) << (cp % 16 * 4);
     }
-    let pair = (PLAIN[at / 64] >> (at % 64)) & 3;
-    (pair & 1 != 0).then_some(pair & 2 != 0)
+    bits
+});
+
+/// The [`Plain`] class of `cp` in the table of [`PLAIN`].
+#[inline]
+fn class_in(table: &[u64], cp: u32) -> Plain {
+    match table
+        .get(cp as usize / 16)
+        .map_or(0, |bits| (bits >> (cp % 16 * 4)) & 15)
+    {
+        1 => Plain::Letter,
+        2 => Plain::Mark,
+        3 => Plain::Confusable,
+        4 => Plain::Symbol,
+        _ => Plain::Other,
+    }
+}
+
+/// Arabic and Hebrew vowel points: optional, so dropped from any letter.
+fn is_pointing(c: char) -> bool {
+    matches!(c, '\u{0591}'..='\u{05C7}' | '\u{064B}'..='\u{065F}' | '\u{0670}')
 }
 
 /// Whether `c` is folded by compatibility decomposition: Latin and Greek
