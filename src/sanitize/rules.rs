@@ -983,9 +983,10 @@ impl RuleSet {
         stage.clear();
         stage.resize(self.rules.len(), Stage::Waiting);
         let mut keep: f32 = hits.iter().map(|&h| self.keep(h as usize)).product();
-        // An anchored attempt fails within a few words; past this many
-        // anchors one search of the whole text is cheaper.
-        let most_attempts = haystack.len() / 64 + 8;
+        // An anchored attempt fails within a few words; past about one
+        // anchor every 16 bytes one search of the whole text is cheaper
+        // (a whole search restarts its own prefilter at every such word).
+        let most_attempts = haystack.len() / 16 + 8;
         for i in 0..self.rules.len() {
             if open(marks, i) {
                 let rule = &self.rules[i];
