@@ -1136,7 +1136,7 @@ enum Stage {
 }
 
 /// How many open rules one pass over the walk gathers anchors for.
-const ROUND: usize = 8;
+const ROUND: usize = 16;
 
 /// Per-thread scratch of [`RuleSet::matches`].
 #[derive(Debug, Default)]
