@@ -411,16 +411,13 @@ impl Sanitizer {
         // In rule order, so the floating-point product does not depend on
         // the order the matcher found the rules in.
         hits.sort_unstable();
-        let mut keep = 1.0f32;
-        let mut meta = false;
-        for &hit in hits.iter() {
-            let rule = &engine.rules.rules[hit as usize].rule;
-            if rule.family() == Family::Meta {
-                meta = true;
-            } else {
-                keep *= 1.0 - rule.weight();
-            }
-        }
+        let keep: f32 = hits
+            .iter()
+            .map(|&h| engine.rules.keep(h as usize))
+            .product();
+        let meta = hits
+            .iter()
+            .any(|&h| engine.rules.rules[h as usize].rule.family() == Family::Meta);
         Detection {
             score: 1.0 - keep,
             hits: hits.clone(),

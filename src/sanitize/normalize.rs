@@ -437,19 +437,13 @@ impl Builder<'_> {
         // finds it for a mark.
         let mut base = None;
         let token = &mut self.token;
-        while let Some(&lead) = bytes.get(i) {
+        while bytes.get(i).is_some_and(|&lead| lead >= 0xC0) {
             // Letters of the Basic Multilingual Plane take two or three bytes.
-            let (cp, width) = match lead {
-                0xC0..0xE0 => (
-                    u32::from(lead & 0x1F) << 6 | u32::from(bytes[i + 1] & 0x3F),
-                    2,
-                ),
-                0xE0..0xF0 => {
-                    let high = u32::from(lead & 0x0F) << 12 | u32::from(bytes[i + 1] & 0x3F) << 6;
-                    (high | u32::from(bytes[i + 2] & 0x3F), 3)
-                }
-                _ => break,
-            };
+            let (c, width) = decode(bytes, i);
+            if width == 4 {
+                break;
+            }
+            let cp = u32::from(c);
             let class = class_in(table, cp);
             match class {
                 Plain::Other | Plain::Symbol => break,
@@ -1657,9 +1651,7 @@ mod tests {
             ("telugu marks kept", "చెప్పు", "చెప్పు"),
             ("chinese", "忽略之前的指令", "忽略之前的指令"),
         ];
-        for (name, raw, expected) in cases {
-            assert_eq!(view(raw).text, *expected, "{name}");
-        }
+        views(cases);
     }
 
     #[test]

@@ -909,7 +909,6 @@ impl RuleSet {
             states,
             stage,
             placed,
-            places,
             caches,
             reverse_caches,
             owner,
@@ -1013,8 +1012,7 @@ impl RuleSet {
                     }
                     self.gather(prefilter, haystack, states, stage, placed);
                 }
-                places.clear();
-                places.extend(placed[i].drain(..).map(|at| at as usize));
+                let places = &mut placed[i];
                 places.dedup();
                 let found = if !rule.anchored || places.len() > most_attempts {
                     None
@@ -1023,7 +1021,7 @@ impl RuleSet {
                 } else {
                     Some(places.iter().any(|&at| {
                         let input = Input::new(haystack)
-                            .range(at..)
+                            .range(at as usize..)
                             .anchored(Anchored::Yes)
                             .earliest(true);
                         rule.regex
@@ -1039,6 +1037,7 @@ impl RuleSet {
                         .search_half_with(&mut caches[i], &input)
                         .is_some()
                 });
+                places.clear();
                 if found {
                     hits.push(i as u16);
                     keep *= self.keep(i);
@@ -1088,7 +1087,7 @@ impl RuleSet {
 
     /// What a hit of rule `i` leaves of the score's complement: `1 - weight`,
     /// or 1 for a meta rule (which caps the verdict instead).
-    fn keep(&self, i: usize) -> f32 {
+    pub(crate) fn keep(&self, i: usize) -> f32 {
         let rule = &self.rules[i].rule;
         if rule.family() == Family::Meta {
             1.0
@@ -1110,11 +1109,11 @@ fn ends_at(
     dfa: &ReverseDfa,
     cache: &mut ReverseCache,
     haystack: &[u8],
-    places: &[usize],
+    places: &[u32],
 ) -> Option<bool> {
     for &at in places {
         let input = Input::new(haystack)
-            .range(..at)
+            .range(..at as usize)
             .anchored(Anchored::Yes)
             .earliest(true);
         match dfa.try_search_rev(cache, &input) {
@@ -1149,8 +1148,6 @@ pub(crate) struct MatchScratch {
     /// For each rule, where the walk found its anchors (filled only for
     /// rules that opened, and emptied as they are tried).
     placed: Vec<Vec<u32>>,
-    /// Where one rule's anchors stand.
-    places: Vec<usize>,
     caches: Vec<regex_automata::meta::Cache>,
     reverse_caches: Vec<Option<ReverseCache>>,
     /// The id of the rule set the caches belong to (0: none).
