@@ -100,6 +100,7 @@ mod layer;
 mod normalize;
 mod policy;
 mod rules;
+mod walk;
 
 pub use clean::clean;
 pub use engine::{Detection, Sanitizer, SanitizerBuilder, Thresholds, Verdict};

@@ -4,9 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::dfa::DFA;
-use aho_corasick::{MatchKind, StartKind};
+use super::walk::Walker;
 use regex_automata::hybrid::dfa::{Cache as ReverseCache, DFA as ReverseDfa};
 use regex_automata::meta::Regex;
 use regex_automata::nfa::thompson;
@@ -249,6 +247,8 @@ pub(crate) struct Compiled {
     /// For a rule anchored by its suffixes (it has no usable prefix): a
     /// reverse automaton run backwards from where a suffix ends.
     reverse: Option<ReverseDfa>,
+    /// Its range of [`RuleSet::anchor_literals`].
+    anchor_literals: std::ops::Range<usize>,
 }
 
 /// Rules compiled for matching: an Aho-Corasick automaton over the literals
@@ -260,13 +260,16 @@ pub(crate) struct Compiled {
 #[derive(Debug)]
 pub(crate) struct RuleSet {
     pub rules: Vec<Compiled>,
-    prefilter: Option<DFA>,
+    prefilter: Option<Walker>,
     /// For each automaton pattern (a distinct literal), the rules it gates.
     owners: Vec<Owner>,
     /// For each automaton pattern, the rules it anchors.
     anchors: Vec<Anchor>,
     /// For each automaton pattern, its range of `owners` and its length.
     literals: Vec<PrefilterLiteral>,
+    /// For each rule, the automaton patterns that anchor it (see
+    /// [`Compiled::anchor_literals`]).
+    anchor_literals: Vec<u32>,
     /// For each rule, the groups that must all be seen before it runs.
     needs: Vec<u8>,
     /// Unique among the rule sets of this process.
@@ -321,24 +324,11 @@ fn follows_clear(haystack: &[u8], start: usize) -> bool {
     start == 0 || !matches!(haystack[start - 1], b'a'..=b'z' | b'0'..=b'9')
 }
 
-/// Walks `dfa` over `haystack` and appends each match state it enters
-/// and the offset of the byte that entered it. A function of its own so the
-/// loop keeps its few values in registers.
-#[inline(never)]
-fn walk(dfa: &DFA, haystack: &[u8], out: &mut Vec<(u32, u32)>) {
-    let Ok(mut state) = dfa.start_state(aho_corasick::Anchored::No) else {
-        return;
-    };
-    for (at, &byte) in haystack.iter().enumerate() {
-        state = dfa.next_state(aho_corasick::Anchored::No, state, byte);
-        if dfa.is_special(state) && dfa.is_match(state) {
-            out.push((state.as_u32(), at as u32));
-        }
-    }
-}
-
 /// Marks a rule as done (checked or already hit) in the scratch marks.
 const DONE: u8 = 0x80;
+/// A gate literal seen (in the scratch `seen`), and seen clear.
+const SEEN: u8 = 1;
+const SEEN_CLEAR: u8 = 2;
 
 /// Shortest literal worth a place in the prefilter: shorter ones match too
 /// often to save anything.
@@ -717,6 +707,7 @@ impl RuleSet {
         let mut by_pattern: Vec<(Vec<Owner>, Vec<Anchor>)> = Vec::new();
         let mut needs = Vec::new();
         let mut always = Vec::new();
+        let mut anchor_literals: Vec<u32> = Vec::new();
         let mut ids = std::collections::HashSet::new();
         for rule in rules {
             if !(rule.weight > 0.0 && rule.weight <= 1.0) {
@@ -783,6 +774,7 @@ impl RuleSet {
                 (None, Some(end)) => Some((end, ANCHOR_END)),
                 (None, None) => None,
             };
+            let first_anchor_literal = anchor_literals.len();
             let mut add = |literals: LiteralGroup, bit: u8, place: u8| {
                 for Lit { bytes, clear } in literals {
                     let pattern = *patterns.entry(bytes.clone()).or_insert_with(|| {
@@ -809,6 +801,7 @@ impl RuleSet {
                     if place != 0 {
                         let kind = if clear { place | ANCHOR_CLEAR } else { place };
                         anchors.push(Anchor { rule: index, kind });
+                        anchor_literals.push(pattern as u32);
                     }
                 }
             };
@@ -842,6 +835,7 @@ impl RuleSet {
                 regex,
                 anchored,
                 reverse,
+                anchor_literals: first_anchor_literal..anchor_literals.len(),
             });
         }
         let (mut owners, mut anchors) = (Vec::new(), Vec::new());
@@ -859,21 +853,10 @@ impl RuleSet {
         let prefilter = if walk_literals.is_empty() {
             None
         } else {
-            // A full DFA walked byte by byte (see `matches`): one table
-            // lookup a byte, and a match costs a few loads, not an iterator
-            // step.
-            Some(
-                DFA::builder()
-                    .match_kind(MatchKind::Standard)
-                    .start_kind(StartKind::Unanchored)
-                    .byte_classes(true)
-                    .prefilter(false)
-                    .build(&walk_literals)
-                    .map_err(|e| RuleError::Pattern {
-                        id: "<prefilter>".into(),
-                        reason: e.to_string(),
-                    })?,
-            )
+            Some(Walker::new(&walk_literals).map_err(|_| RuleError::Pattern {
+                id: "<prefilter>".into(),
+                reason: "too many literals".into(),
+            })?)
         };
         Ok(Self {
             rules: compiled,
@@ -881,6 +864,7 @@ impl RuleSet {
             owners,
             anchors,
             literals,
+            anchor_literals,
             needs,
             always,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -907,6 +891,9 @@ impl RuleSet {
         let MatchScratch {
             marks,
             states,
+            found,
+            seen,
+            touched,
             stage,
             placed,
             caches,
@@ -950,24 +937,45 @@ impl RuleSet {
             return;
         };
         // The walk only notes the match states it passes; what they hold is
-        // sorted out after, in a loop of its own.
-        states.clear();
-        walk(prefilter, haystack, states);
-        for &(state, at) in states.iter() {
-            let state = StateID::new_unchecked(state as usize);
-            for k in 0..prefilter.match_len(state) {
-                let literal = &self.literals[prefilter.match_pattern(state, k).as_usize()];
-                if literal.owners.is_empty() {
+        // sorted out after, in a loop of its own. A gate literal is noted
+        // once (and once more when first seen clear), so its gates are
+        // opened once however often it occurs; an anchor literal is kept
+        // with where it ends, for its rules to gather if they open.
+        let walked = prefilter.walk(haystack, states);
+        seen.resize(self.literals.len(), 0);
+        found.clear();
+        touched.clear();
+        for &(state, at) in &states[..walked] {
+            for &l in prefilter.literals(state) {
+                let l = l as usize;
+                let literal = &self.literals[l];
+                if !literal.anchors.is_empty() {
+                    found.push((l as u32, at));
+                }
+                if literal.owners.is_empty() || seen[l] & SEEN_CLEAR != 0 {
                     continue;
                 }
-                let clear = follows_clear(haystack, (at + 1 - literal.len) as usize);
-                for owner in &self.owners[literal.owners.clone()] {
-                    marks[owner.rule as usize] |= if clear {
-                        owner.any | owner.if_clear
-                    } else {
-                        owner.any
-                    };
+                let bit = if follows_clear(haystack, (at + 1 - literal.len) as usize) {
+                    SEEN | SEEN_CLEAR
+                } else {
+                    SEEN
+                };
+                if seen[l] == 0 {
+                    touched.push(l as u32);
                 }
+                seen[l] |= bit;
+            }
+        }
+        for &l in touched.iter() {
+            let l = l as usize;
+            let clear = seen[l] & SEEN_CLEAR != 0;
+            seen[l] = 0;
+            for owner in &self.owners[self.literals[l].owners.clone()] {
+                marks[owner.rule as usize] |= if clear {
+                    owner.any | owner.if_clear
+                } else {
+                    owner.any
+                };
             }
         }
         let open = |marks: &[u8], i: usize| {
@@ -1010,7 +1018,7 @@ impl RuleSet {
                             round += usize::from(!meta);
                         }
                     }
-                    self.gather(prefilter, haystack, states, stage, placed);
+                    self.gather(haystack, found, seen, stage, placed);
                 }
                 let places = &mut placed[i];
                 places.dedup();
@@ -1046,37 +1054,51 @@ impl RuleSet {
         }
     }
 
-    /// Appends to `placed` where the walk's match `states` put the anchors
-    /// of the rules being gathered, and marks those rules gathered.
+    /// Appends to `placed` where the anchor literals the walk `found` put
+    /// the rules being gathered, and marks those rules gathered. `wanted`
+    /// (one byte a literal, all zero) notes the literals of those rules,
+    /// so the others are passed over at one load each; it is left zeroed.
     fn gather(
         &self,
-        prefilter: &DFA,
         haystack: &[u8],
-        states: &[(u32, u32)],
+        found: &[(u32, u32)],
+        wanted: &mut [u8],
         stage: &mut [Stage],
         placed: &mut [Vec<u32>],
     ) {
-        for &(state, at) in states {
-            let state = StateID::new_unchecked(state as usize);
-            for k in 0..prefilter.match_len(state) {
-                let literal = &self.literals[prefilter.match_pattern(state, k).as_usize()];
-                let start = at + 1 - literal.len;
-                for anchor in &self.anchors[literal.anchors.clone()] {
-                    let i = anchor.rule as usize;
-                    if stage[i] != Stage::Gathering
-                        || (anchor.kind & ANCHOR_CLEAR != 0
-                            && !follows_clear(haystack, start as usize))
-                    {
-                        continue;
-                    }
-                    let place = if anchor.kind & ANCHOR_END != 0 {
-                        at + 1
-                    } else {
-                        start
-                    };
-                    placed[i].push(place);
-                }
+        let gathering = || {
+            self.rules
+                .iter()
+                .zip(stage.iter())
+                .filter(|(_, s)| **s == Stage::Gathering)
+                .flat_map(|(rule, _)| &self.anchor_literals[rule.anchor_literals.clone()])
+        };
+        for &l in gathering() {
+            wanted[l as usize] = 1;
+        }
+        for &(l, at) in found {
+            if wanted[l as usize] == 0 {
+                continue;
             }
+            let literal = &self.literals[l as usize];
+            let start = at + 1 - literal.len;
+            for anchor in &self.anchors[literal.anchors.clone()] {
+                let i = anchor.rule as usize;
+                if stage[i] != Stage::Gathering
+                    || (anchor.kind & ANCHOR_CLEAR != 0 && !follows_clear(haystack, start as usize))
+                {
+                    continue;
+                }
+                let place = if anchor.kind & ANCHOR_END != 0 {
+                    at + 1
+                } else {
+                    start
+                };
+                placed[i].push(place);
+            }
+        }
+        for &l in gathering() {
+            wanted[l as usize] = 0;
         }
         for s in stage.iter_mut() {
             if *s == Stage::Gathering {
@@ -1141,8 +1163,17 @@ const ROUND: usize = 16;
 #[derive(Debug, Default)]
 pub(crate) struct MatchScratch {
     marks: Vec<u8>,
-    /// Match states of the prefilter, as walked: state and offset.
+    /// Match states of the prefilter, as walked: state and offset (see
+    /// [`Walker::walk`]).
     states: Vec<(u32, u32)>,
+    /// Anchor literals the walk found, and the offset of their last byte.
+    found: Vec<(u32, u32)>,
+    /// One byte a prefilter literal, zero between calls: whether a gate
+    /// literal was seen (and seen clear), or whether an anchor literal is
+    /// being gathered (see [`RuleSet::gather`]).
+    seen: Vec<u8>,
+    /// The gate literals seen, each once.
+    touched: Vec<u32>,
     /// For each rule, whether its anchors were gathered from the walk.
     stage: Vec<Stage>,
     /// For each rule, where the walk found its anchors (filled only for
