@@ -894,6 +894,8 @@ impl RuleSet {
             found,
             seen,
             touched,
+            opened,
+            round,
             stage,
             placed,
             caches,
@@ -966,26 +968,33 @@ impl RuleSet {
                 seen[l] |= bit;
             }
         }
+        // The rules whose last gate group this opens, in catalogue order:
+        // a rule already hit carries `DONE` and never equals its needs.
+        opened.clear();
         for &l in touched.iter() {
             let l = l as usize;
             let clear = seen[l] & SEEN_CLEAR != 0;
             seen[l] = 0;
             for owner in &self.owners[self.literals[l].owners.clone()] {
-                marks[owner.rule as usize] |= if clear {
-                    owner.any | owner.if_clear
-                } else {
-                    owner.any
-                };
+                let rule = owner.rule as usize;
+                let before = marks[rule];
+                let after = before
+                    | if clear {
+                        owner.any | owner.if_clear
+                    } else {
+                        owner.any
+                    };
+                marks[rule] = after;
+                if after != before && after == self.needs[rule] {
+                    opened.push(owner.rule);
+                }
             }
         }
-        let open = |marks: &[u8], i: usize| {
-            let mark = marks[i];
-            mark & DONE == 0 && self.needs[i] != 0 && mark == self.needs[i]
-        };
         // Most texts open no rule.
-        if !(0..self.rules.len()).any(|i| open(marks, i)) {
+        if opened.is_empty() {
             return;
         }
+        opened.sort_unstable();
         placed.resize_with(self.rules.len(), Vec::new);
         stage.clear();
         stage.resize(self.rules.len(), Stage::Waiting);
@@ -994,86 +1003,85 @@ impl RuleSet {
         // anchor every 16 bytes one search of the whole text is cheaper
         // (a whole search restarts its own prefilter at every such word).
         let most_attempts = haystack.len() / 16 + 8;
-        for i in 0..self.rules.len() {
-            if open(marks, i) {
-                let rule = &self.rules[i];
-                if 1.0 - keep >= self.saturation && rule.rule.family() != Family::Meta {
-                    placed[i].clear();
-                    continue;
-                }
-                marks[i] |= DONE;
-                if stage[i] == Stage::Waiting && rule.anchored {
-                    // Gather, from what the walk found, the anchors of this
-                    // rule and of the next few open ones (and of every open
-                    // meta rule, always tried): saturation may come first.
-                    let mut round = 0;
-                    for (j, other) in self.rules.iter().enumerate().skip(i) {
-                        let meta = other.rule.family() == Family::Meta;
-                        if (j == i || open(marks, j))
-                            && stage[j] == Stage::Waiting
-                            && other.anchored
-                            && (round < ROUND || meta)
-                        {
-                            stage[j] = Stage::Gathering;
-                            round += usize::from(!meta);
-                        }
+        for (next, &i) in opened.iter().enumerate() {
+            let i = i as usize;
+            let rule = &self.rules[i];
+            if 1.0 - keep >= self.saturation && rule.rule.family() != Family::Meta {
+                placed[i].clear();
+                continue;
+            }
+            if stage[i] == Stage::Waiting && rule.anchored {
+                // Gather, from what the walk found, the anchors of this
+                // rule and of the next few open ones (and of every open
+                // meta rule, always tried): saturation may come first.
+                round.clear();
+                for &j in &opened[next..] {
+                    let other = &self.rules[j as usize];
+                    let meta = other.rule.family() == Family::Meta;
+                    if stage[j as usize] == Stage::Waiting
+                        && other.anchored
+                        && (round.len() < ROUND || meta)
+                    {
+                        round.push(j);
                     }
-                    self.gather(haystack, found, seen, stage, placed);
                 }
-                let places = &mut placed[i];
-                places.dedup();
-                let found = if !rule.anchored || places.len() > most_attempts {
-                    None
-                } else if let (Some(dfa), Some(cache)) = (&rule.reverse, &mut reverse_caches[i]) {
-                    ends_at(dfa, cache, haystack, places)
-                } else {
-                    Some(places.iter().any(|&at| {
-                        let input = Input::new(haystack)
-                            .range(at as usize..)
-                            .anchored(Anchored::Yes)
-                            .earliest(true);
-                        rule.regex
-                            .search_half_with(&mut caches[i], &input)
-                            .is_some()
-                    }))
-                };
-                // No anchors, too many, or a reverse automaton that gave
-                // up: one search of the whole text.
-                let found = found.unwrap_or_else(|| {
-                    let input = Input::new(haystack).earliest(true);
+                self.gather(haystack, found, seen, round, stage, placed);
+            }
+            let places = &mut placed[i];
+            places.dedup();
+            let found = if !rule.anchored || places.len() > most_attempts {
+                None
+            } else if let (Some(dfa), Some(cache)) = (&rule.reverse, &mut reverse_caches[i]) {
+                ends_at(dfa, cache, haystack, places)
+            } else {
+                Some(places.iter().any(|&at| {
+                    let input = Input::new(haystack)
+                        .range(at as usize..)
+                        .anchored(Anchored::Yes)
+                        .earliest(true);
                     rule.regex
                         .search_half_with(&mut caches[i], &input)
                         .is_some()
-                });
-                places.clear();
-                if found {
-                    hits.push(i as u16);
-                    keep *= self.keep(i);
-                }
+                }))
+            };
+            // No anchors, too many, or a reverse automaton that gave
+            // up: one search of the whole text.
+            let found = found.unwrap_or_else(|| {
+                let input = Input::new(haystack).earliest(true);
+                rule.regex
+                    .search_half_with(&mut caches[i], &input)
+                    .is_some()
+            });
+            places.clear();
+            if found {
+                hits.push(i as u16);
+                keep *= self.keep(i);
             }
         }
     }
 
     /// Appends to `placed` where the anchor literals the walk `found` put
-    /// the rules being gathered, and marks those rules gathered. `wanted`
-    /// (one byte a literal, all zero) notes the literals of those rules,
-    /// so the others are passed over at one load each; it is left zeroed.
+    /// the rules of `round`, and marks those rules gathered. `wanted` (one
+    /// byte a literal, all zero) notes the literals of those rules, so the
+    /// others are passed over at one load each; it is left zeroed.
     fn gather(
         &self,
         haystack: &[u8],
         found: &[(u32, u32)],
         wanted: &mut [u8],
+        round: &[u16],
         stage: &mut [Stage],
         placed: &mut [Vec<u32>],
     ) {
-        let gathering = || {
-            self.rules
-                .iter()
-                .zip(stage.iter())
-                .filter(|(_, s)| **s == Stage::Gathering)
-                .flat_map(|(rule, _)| &self.anchor_literals[rule.anchor_literals.clone()])
+        let literals = || {
+            round.iter().flat_map(|&i| {
+                &self.anchor_literals[self.rules[i as usize].anchor_literals.clone()]
+            })
         };
-        for &l in gathering() {
+        for &i in round {
+            stage[i as usize] = Stage::Gathering;
+        }
+        for &l in literals() {
             wanted[l as usize] = 1;
         }
         for &(l, at) in found {
@@ -1097,13 +1105,11 @@ impl RuleSet {
                 placed[i].push(place);
             }
         }
-        for &l in gathering() {
+        for &l in literals() {
             wanted[l as usize] = 0;
         }
-        for s in stage.iter_mut() {
-            if *s == Stage::Gathering {
-                *s = Stage::Gathered;
-            }
+        for &i in round {
+            stage[i as usize] = Stage::Gathered;
         }
     }
 
@@ -1174,6 +1180,10 @@ pub(crate) struct MatchScratch {
     seen: Vec<u8>,
     /// The gate literals seen, each once.
     touched: Vec<u32>,
+    /// The rules whose gates all opened, in catalogue order.
+    opened: Vec<u16>,
+    /// The rules whose anchors are being gathered (see [`RuleSet::gather`]).
+    round: Vec<u16>,
     /// For each rule, whether its anchors were gathered from the walk.
     stage: Vec<Stage>,
     /// For each rule, where the walk found its anchors (filled only for
