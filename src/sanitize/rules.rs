@@ -270,6 +270,13 @@ pub(crate) struct RuleSet {
     /// For each rule, the automaton patterns that anchor it (see
     /// [`Compiled::anchor_literals`]).
     anchor_literals: Vec<u32>,
+    /// For each match state of the walk, its first gate literal (one with
+    /// owners) or the sentinel (the last of `literals`), and that
+    /// literal's length, with [`MORE_GATES`] when the state ends others.
+    state_gates: Vec<(u32, u32)>,
+    /// For each pattern, the match states that end it (the ranges are
+    /// [`PrefilterLiteral::states`]).
+    literal_states: Vec<u32>,
     /// For each rule, the groups that must all be seen before it runs.
     needs: Vec<u8>,
     /// Unique among the rule sets of this process.
@@ -314,8 +321,28 @@ struct PrefilterLiteral {
     owners: std::ops::Range<usize>,
     /// Its range of `anchors`.
     anchors: std::ops::Range<usize>,
+    /// Its range of [`RuleSet::literal_states`].
+    states: std::ops::Range<usize>,
     len: u32,
 }
+
+/// In [`RuleSet::state_gates`]: the state ends more than one gate literal.
+const MORE_GATES: u32 = 1 << 31;
+
+/// [`SEEN_CLEAR`] for a byte outside `[a-z0-9]`, which a clear literal
+/// may follow (see [`follows_clear`]).
+static CLEAR_AFTER: [u8; 256] = {
+    let mut table = [SEEN_CLEAR; 256];
+    let mut b = 0;
+    while b < 256 {
+        if (b >= b'a' as usize && b <= b'z' as usize) || (b >= b'0' as usize && b <= b'9' as usize)
+        {
+            table[b] = 0;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// Whether the literal starting at `start` follows a byte outside
 /// `[a-z0-9]` (or starts the text), as clear literals must (see [`Lit`]).
@@ -847,6 +874,7 @@ impl RuleSet {
             literals.push(PrefilterLiteral {
                 owners: first_owner..owners.len(),
                 anchors: first_anchor..anchors.len(),
+                states: 0..0,
                 len: literal.len() as u32,
             });
         }
@@ -858,6 +886,45 @@ impl RuleSet {
                 reason: "too many literals".into(),
             })?)
         };
+        // Per match state, what the first pass needs (see `matches`); per
+        // literal, the states that end it (for gathering anchors).
+        let mut state_gates = Vec::new();
+        let mut by_literal: Vec<Vec<u32>> = vec![Vec::new(); literals.len()];
+        let sentinel = literals.len() as u32;
+        if let Some(walker) = &prefilter {
+            for m in 0..walker.match_states() {
+                let mut gates = walker
+                    .literals(m)
+                    .iter()
+                    .filter(|&&l| !literals[l as usize].owners.is_empty());
+                state_gates.push(match gates.next() {
+                    Some(&l) => {
+                        let more = if gates.next().is_some() {
+                            MORE_GATES
+                        } else {
+                            0
+                        };
+                        (l, literals[l as usize].len | more)
+                    }
+                    None => (sentinel, 1),
+                });
+                for &l in walker.literals(m) {
+                    by_literal[l as usize].push(m as u32);
+                }
+            }
+        }
+        let mut literal_states = Vec::new();
+        for (literal, states) in literals.iter_mut().zip(by_literal) {
+            let first = literal_states.len();
+            literal_states.extend(states);
+            literal.states = first..literal_states.len();
+        }
+        literals.push(PrefilterLiteral {
+            owners: 0..0,
+            anchors: 0..0,
+            states: 0..0,
+            len: 1,
+        });
         Ok(Self {
             rules: compiled,
             prefilter,
@@ -865,6 +932,8 @@ impl RuleSet {
             anchors,
             literals,
             anchor_literals,
+            state_gates,
+            literal_states,
             needs,
             always,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -891,7 +960,7 @@ impl RuleSet {
         let MatchScratch {
             marks,
             states,
-            found,
+            wanted,
             seen,
             touched,
             opened,
@@ -944,34 +1013,44 @@ impl RuleSet {
         // opened once however often it occurs; an anchor literal is kept
         // with where it ends, for its rules to gather if they open.
         let walked = prefilter.walk(haystack, states);
+        // Every gate literal seen is noted once in `touched`, with whether
+        // it was seen clear in `seen`: no branch on what was seen before.
+        // A state that ends no gate literal notes the sentinel.
         seen.resize(self.literals.len(), 0);
-        found.clear();
-        touched.clear();
+        wanted.resize(prefilter.match_states(), 0);
+        touched.resize(self.literals.len(), 0);
+        // Slices, not the vectors: their lengths and pointers stay in
+        // registers across the byte stores.
+        let (seen, touched) = (&mut seen[..], &mut touched[..]);
+        let mut distinct = 0;
+        let mut note = |l: usize, start: usize| {
+            let before = if start == 0 {
+                b' '
+            } else {
+                haystack[start - 1]
+            };
+            let old = seen[l];
+            seen[l] = old | SEEN | CLEAR_AFTER[before as usize];
+            touched[distinct] = l as u32;
+            distinct += usize::from(old == 0);
+        };
         for &(state, at) in &states[..walked] {
-            for &l in prefilter.literals(state) {
-                let l = l as usize;
-                let literal = &self.literals[l];
-                if !literal.anchors.is_empty() {
-                    found.push((l as u32, at));
+            let m = prefilter.match_index(state);
+            let (l, len) = self.state_gates[m];
+            note(l as usize, (at + 1 - (len & !MORE_GATES)) as usize);
+            if len & MORE_GATES != 0 {
+                for &other in &prefilter.literals(m)[1..] {
+                    let literal = &self.literals[other as usize];
+                    if other != l && !literal.owners.is_empty() {
+                        note(other as usize, (at + 1 - literal.len) as usize);
+                    }
                 }
-                if literal.owners.is_empty() || seen[l] & SEEN_CLEAR != 0 {
-                    continue;
-                }
-                let bit = if follows_clear(haystack, (at + 1 - literal.len) as usize) {
-                    SEEN | SEEN_CLEAR
-                } else {
-                    SEEN
-                };
-                if seen[l] == 0 {
-                    touched.push(l as u32);
-                }
-                seen[l] |= bit;
             }
         }
         // The rules whose last gate group this opens, in catalogue order:
         // a rule already hit carries `DONE` and never equals its needs.
         opened.clear();
-        for &l in touched.iter() {
+        for &l in &touched[..distinct] {
             let l = l as usize;
             let clear = seen[l] & SEEN_CLEAR != 0;
             seen[l] = 0;
@@ -1025,7 +1104,7 @@ impl RuleSet {
                         round.push(j);
                     }
                 }
-                self.gather(haystack, found, seen, round, stage, placed);
+                self.gather(haystack, &states[..walked], wanted, round, stage, placed);
             }
             let places = &mut placed[i];
             places.dedup();
@@ -1060,53 +1139,63 @@ impl RuleSet {
         }
     }
 
-    /// Appends to `placed` where the anchor literals the walk `found` put
-    /// the rules of `round`, and marks those rules gathered. `wanted` (one
-    /// byte a literal, all zero) notes the literals of those rules, so the
-    /// others are passed over at one load each; it is left zeroed.
+    /// Appends to `placed` where the anchor literals of the rules of
+    /// `round` stand, from the match states the walk passed (`states`), and
+    /// marks those rules gathered. `wanted` (one byte a match state, all
+    /// zero) notes the states that end those literals, so the others are
+    /// passed over at one load each; it is left zeroed.
     fn gather(
         &self,
         haystack: &[u8],
-        found: &[(u32, u32)],
+        states: &[(u32, u32)],
         wanted: &mut [u8],
         round: &[u16],
         stage: &mut [Stage],
         placed: &mut [Vec<u32>],
     ) {
-        let literals = || {
+        let Some(prefilter) = &self.prefilter else {
+            return;
+        };
+        let wanted_states = || {
             round.iter().flat_map(|&i| {
-                &self.anchor_literals[self.rules[i as usize].anchor_literals.clone()]
+                self.anchor_literals[self.rules[i as usize].anchor_literals.clone()]
+                    .iter()
+                    .flat_map(|&l| &self.literal_states[self.literals[l as usize].states.clone()])
             })
         };
         for &i in round {
             stage[i as usize] = Stage::Gathering;
         }
-        for &l in literals() {
-            wanted[l as usize] = 1;
+        for &m in wanted_states() {
+            wanted[m as usize] = 1;
         }
-        for &(l, at) in found {
-            if wanted[l as usize] == 0 {
+        for &(state, at) in states {
+            let m = prefilter.match_index(state);
+            if wanted[m] == 0 {
                 continue;
             }
-            let literal = &self.literals[l as usize];
-            let start = at + 1 - literal.len;
-            for anchor in &self.anchors[literal.anchors.clone()] {
-                let i = anchor.rule as usize;
-                if stage[i] != Stage::Gathering
-                    || (anchor.kind & ANCHOR_CLEAR != 0 && !follows_clear(haystack, start as usize))
-                {
-                    continue;
+            for &l in prefilter.literals(m) {
+                let literal = &self.literals[l as usize];
+                let start = at + 1 - literal.len;
+                for anchor in &self.anchors[literal.anchors.clone()] {
+                    let i = anchor.rule as usize;
+                    if stage[i] != Stage::Gathering
+                        || (anchor.kind & ANCHOR_CLEAR != 0
+                            && !follows_clear(haystack, start as usize))
+                    {
+                        continue;
+                    }
+                    let place = if anchor.kind & ANCHOR_END != 0 {
+                        at + 1
+                    } else {
+                        start
+                    };
+                    placed[i].push(place);
                 }
-                let place = if anchor.kind & ANCHOR_END != 0 {
-                    at + 1
-                } else {
-                    start
-                };
-                placed[i].push(place);
             }
         }
-        for &l in literals() {
-            wanted[l as usize] = 0;
+        for &m in wanted_states() {
+            wanted[m as usize] = 0;
         }
         for &i in round {
             stage[i as usize] = Stage::Gathered;
@@ -1172,13 +1261,14 @@ pub(crate) struct MatchScratch {
     /// Match states of the prefilter, as walked: state and offset (see
     /// [`Walker::walk`]).
     states: Vec<(u32, u32)>,
-    /// Anchor literals the walk found, and the offset of their last byte.
-    found: Vec<(u32, u32)>,
+    /// One byte a match state of the walk, zero between calls: whether
+    /// it ends an anchor literal being gathered (see [`RuleSet::gather`]).
+    wanted: Vec<u8>,
     /// One byte a prefilter literal, zero between calls: whether a gate
-    /// literal was seen (and seen clear), or whether an anchor literal is
-    /// being gathered (see [`RuleSet::gather`]).
+    /// literal was seen, and seen clear.
     seen: Vec<u8>,
-    /// The gate literals seen, each once.
+    /// The gate literals seen, each once, at the front (a buffer as long
+    /// as the literals).
     touched: Vec<u32>,
     /// The rules whose gates all opened, in catalogue order.
     opened: Vec<u16>,

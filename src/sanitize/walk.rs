@@ -24,13 +24,14 @@ pub(crate) struct Walker {
     /// The class of each byte: 0 for bytes in no literal.
     classes: [u8; 256],
     /// Transitions, `stride` per state; states are numbered times `stride`.
+    /// The last entry of a match state's row is not a transition but its
+    /// match index (see [`Walker::match_index`]).
     trans: Vec<u32>,
     stride: u32,
     start: u32,
     /// States below this are match states.
     match_limit: u32,
-    /// For match state `m` (its number over `stride`), its range of
-    /// `match_literals`.
+    /// For match index `m`, its range of `match_literals`.
     match_offsets: Vec<u32>,
     /// The literals each match state ends, as indices into the set given.
     match_literals: Vec<u32>,
@@ -72,7 +73,8 @@ impl Walker {
                 representative.push(b);
             }
         }
-        let stride = representative.len();
+        // One more entry a row for the match index.
+        let stride = representative.len() + 1;
         // Every state reachable from the start, numbered as found, with its
         // row of transitions (to those numbers).
         let start = dfa.start_state(Anchored::No).map_err(|_| TooLarge)?;
@@ -130,10 +132,13 @@ impl Walker {
         let mut trans = vec![0u32; states * stride];
         let (mut match_offsets, mut match_literals) = (vec![0u32], Vec::new());
         for (i, &n) in order.iter().enumerate() {
-            let row = &rows[n * stride..(n + 1) * stride];
-            for (to, &from) in trans[i * stride..(i + 1) * stride].iter_mut().zip(row) {
+            let classes = stride - 1;
+            let row = &rows[n * classes..(n + 1) * classes];
+            let out = &mut trans[i * stride..(i + 1) * stride];
+            for (to, &from) in out.iter_mut().zip(row) {
                 *to = id[from as usize];
             }
+            out[classes] = i as u32;
             if i < matches {
                 let s = found[n];
                 match_literals
@@ -220,11 +225,22 @@ impl Walker {
         found
     }
 
-    /// The literals the match state `state` (as written by
-    /// [`walk`](Self::walk)) ends.
+    /// The match index (from 0, dense) of a match state as written by
+    /// [`walk`](Self::walk): one load from the state's own row, where a
+    /// division by the stride would take longer.
     #[inline]
-    pub(crate) fn literals(&self, state: u32) -> &[u32] {
-        let m = (state / self.stride) as usize;
+    pub(crate) fn match_index(&self, state: u32) -> usize {
+        self.trans[(state + self.stride - 1) as usize] as usize
+    }
+
+    /// How many match states there are.
+    pub(crate) fn match_states(&self) -> usize {
+        self.match_offsets.len() - 1
+    }
+
+    /// The literals the match state of index `m` ends.
+    #[inline]
+    pub(crate) fn literals(&self, m: usize) -> &[u32] {
         &self.match_literals[self.match_offsets[m] as usize..self.match_offsets[m + 1] as usize]
     }
 }
@@ -271,7 +287,10 @@ mod tests {
         let n = walker.walk(haystack, &mut out);
         let mut found: Vec<(u32, u32)> = out[..n]
             .iter()
-            .flat_map(|&(state, at)| walker.literals(state).iter().map(move |&l| (l, at)))
+            .flat_map(|&(state, at)| {
+                let m = walker.match_index(state);
+                walker.literals(m).iter().map(move |&l| (l, at))
+            })
             .collect();
         found.sort_by_key(|&(l, at)| (at, l));
         found
