@@ -206,10 +206,11 @@ pub struct SanitizerBuilder {
 
 impl SanitizerBuilder {
     /// Sets the score at which detection stops trying more rules (0.99 by
-    /// default): past it only meta rules, which cap the verdict, are still
-    /// tried, so an attack-dense text is judged quickly. A verdict
-    /// threshold above it could be missed; 1.0 tries every rule whose
-    /// hit could still change the score.
+    /// default), so an attack-dense text is judged quickly. Meta rules,
+    /// which cap the verdict, are always tried (first); the others are
+    /// tried heaviest first until the score reaches the level. A verdict
+    /// threshold above it could be missed; 1.0 tries every rule whose hit
+    /// could still change the score.
     pub fn saturation(mut self, level: f32) -> Self {
         self.saturation = Some(level);
         self

@@ -274,11 +274,14 @@ pub(crate) struct RuleSet {
     /// owners) or the sentinel (the last of `literals`), and that
     /// literal's length, with [`MORE_GATES`] when the state ends others.
     state_gates: Vec<(u32, u32)>,
-    /// For each pattern, the match states that end it (the ranges are
-    /// [`PrefilterLiteral::states`]).
-    literal_states: Vec<u32>,
     /// For each rule, the groups that must all be seen before it runs.
     needs: Vec<u8>,
+    /// For each rule, its place in the order open rules are tried: meta
+    /// rules first (they are tried whatever the score), then the heaviest,
+    /// so the score saturates after the fewest attempts; the catalogue's
+    /// order between equals. The low 16 bits ([`ORDER_RULE`]) are the
+    /// rule's index.
+    order: Vec<u32>,
     /// Unique among the rule sets of this process.
     id: u64,
     always: Vec<u16>,
@@ -321,10 +324,11 @@ struct PrefilterLiteral {
     owners: std::ops::Range<usize>,
     /// Its range of `anchors`.
     anchors: std::ops::Range<usize>,
-    /// Its range of [`RuleSet::literal_states`].
-    states: std::ops::Range<usize>,
     len: u32,
 }
+
+/// The rule's index in a [`RuleSet::order`] key.
+const ORDER_RULE: u32 = 0xFFFF;
 
 /// In [`RuleSet::state_gates`]: the state ends more than one gate literal.
 const MORE_GATES: u32 = 1 << 31;
@@ -874,7 +878,6 @@ impl RuleSet {
             literals.push(PrefilterLiteral {
                 owners: first_owner..owners.len(),
                 anchors: first_anchor..anchors.len(),
-                states: 0..0,
                 len: literal.len() as u32,
             });
         }
@@ -886,10 +889,8 @@ impl RuleSet {
                 reason: "too many literals".into(),
             })?)
         };
-        // Per match state, what the first pass needs (see `matches`); per
-        // literal, the states that end it (for gathering anchors).
+        // Per match state, what the first pass needs (see `matches`).
         let mut state_gates = Vec::new();
-        let mut by_literal: Vec<Vec<u32>> = vec![Vec::new(); literals.len()];
         let sentinel = literals.len() as u32;
         if let Some(walker) = &prefilter {
             for m in 0..walker.match_states() {
@@ -908,32 +909,31 @@ impl RuleSet {
                     }
                     None => (sentinel, 1),
                 });
-                for &l in walker.literals(m) {
-                    by_literal[l as usize].push(m as u32);
-                }
             }
-        }
-        let mut literal_states = Vec::new();
-        for (literal, states) in literals.iter_mut().zip(by_literal) {
-            let first = literal_states.len();
-            literal_states.extend(states);
-            literal.states = first..literal_states.len();
         }
         literals.push(PrefilterLiteral {
             owners: 0..0,
             anchors: 0..0,
-            states: 0..0,
             len: 1,
         });
+        let order = compiled
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let meta = u32::from(c.rule.family() != Family::Meta);
+                let lightness = ((1.0 - c.rule.weight()) * 1000.0).round() as u32;
+                meta << 31 | lightness << 16 | i as u32
+            })
+            .collect();
         Ok(Self {
             rules: compiled,
             prefilter,
             owners,
             anchors,
             literals,
+            order,
             anchor_literals,
             state_gates,
-            literal_states,
             needs,
             always,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -951,11 +951,11 @@ impl RuleSet {
     /// few words around each place. A rule with no anchor, or with more
     /// places than a whole search would cost, searches the text once.
     ///
-    /// Rules are tried in catalogue order. Once the hits (those already in
-    /// `hits` included) give a score at or above the saturation level, no
-    /// verdict threshold up to it can change, and only meta rules (which
-    /// cap the verdict) are still tried: an attack-dense text stops costing
-    /// once it is certainly an attack.
+    /// Meta rules are tried first, then the others heaviest first (see
+    /// [`RuleSet::order`]). Once the hits (those already in `hits`
+    /// included) give a score at or above the saturation level, no verdict
+    /// threshold up to it can change, and no further rule is tried: an
+    /// attack-dense text stops costing once it is certainly an attack.
     pub fn matches(&self, text: &str, scratch: &mut MatchScratch, hits: &mut Vec<u16>) {
         let MatchScratch {
             marks,
@@ -1017,7 +1017,7 @@ impl RuleSet {
         // it was seen clear in `seen`: no branch on what was seen before.
         // A state that ends no gate literal notes the sentinel.
         seen.resize(self.literals.len(), 0);
-        wanted.resize(prefilter.match_states(), 0);
+        wanted.resize(self.literals.len(), 0);
         touched.resize(self.literals.len(), 0);
         // Slices, not the vectors: their lengths and pointers stay in
         // registers across the byte stores.
@@ -1047,7 +1047,7 @@ impl RuleSet {
                 }
             }
         }
-        // The rules whose last gate group this opens, in catalogue order:
+        // The rules whose last gate group this opens (their order keys):
         // a rule already hit carries `DONE` and never equals its needs.
         opened.clear();
         for &l in &touched[..distinct] {
@@ -1065,7 +1065,7 @@ impl RuleSet {
                     };
                 marks[rule] = after;
                 if after != before && after == self.needs[rule] {
-                    opened.push(owner.rule);
+                    opened.push(self.order[rule]);
                 }
             }
         }
@@ -1082,19 +1082,23 @@ impl RuleSet {
         // anchor every 16 bytes one search of the whole text is cheaper
         // (a whole search restarts its own prefilter at every such word).
         let most_attempts = haystack.len() / 16 + 8;
-        for (next, &i) in opened.iter().enumerate() {
-            let i = i as usize;
+        for (next, &key) in opened.iter().enumerate() {
+            let i = (key & ORDER_RULE) as usize;
             let rule = &self.rules[i];
             if 1.0 - keep >= self.saturation && rule.rule.family() != Family::Meta {
-                placed[i].clear();
-                continue;
+                // Meta rules came first: none is left.
+                for &other in &opened[next..] {
+                    placed[(other & ORDER_RULE) as usize].clear();
+                }
+                break;
             }
             if stage[i] == Stage::Waiting && rule.anchored {
                 // Gather, from what the walk found, the anchors of this
                 // rule and of the next few open ones (and of every open
                 // meta rule, always tried): saturation may come first.
                 round.clear();
-                for &j in &opened[next..] {
+                for &key in &opened[next..] {
+                    let j = (key & ORDER_RULE) as u16;
                     let other = &self.rules[j as usize];
                     let meta = other.rule.family() == Family::Meta;
                     if stage[j as usize] == Stage::Waiting
@@ -1141,9 +1145,9 @@ impl RuleSet {
 
     /// Appends to `placed` where the anchor literals of the rules of
     /// `round` stand, from the match states the walk passed (`states`), and
-    /// marks those rules gathered. `wanted` (one byte a match state, all
-    /// zero) notes the states that end those literals, so the others are
-    /// passed over at one load each; it is left zeroed.
+    /// marks those rules gathered. `wanted` (one byte a literal, all zero)
+    /// notes those literals, so the others are passed over at one load
+    /// each; it is left zeroed.
     fn gather(
         &self,
         haystack: &[u8],
@@ -1156,25 +1160,22 @@ impl RuleSet {
         let Some(prefilter) = &self.prefilter else {
             return;
         };
-        let wanted_states = || {
+        let literals = || {
             round.iter().flat_map(|&i| {
-                self.anchor_literals[self.rules[i as usize].anchor_literals.clone()]
-                    .iter()
-                    .flat_map(|&l| &self.literal_states[self.literals[l as usize].states.clone()])
+                &self.anchor_literals[self.rules[i as usize].anchor_literals.clone()]
             })
         };
         for &i in round {
             stage[i as usize] = Stage::Gathering;
         }
-        for &m in wanted_states() {
-            wanted[m as usize] = 1;
+        for &l in literals() {
+            wanted[l as usize] = 1;
         }
         for &(state, at) in states {
-            let m = prefilter.match_index(state);
-            if wanted[m] == 0 {
-                continue;
-            }
-            for &l in prefilter.literals(m) {
+            for &l in prefilter.literals(prefilter.match_index(state)) {
+                if wanted[l as usize] == 0 {
+                    continue;
+                }
                 let literal = &self.literals[l as usize];
                 let start = at + 1 - literal.len;
                 for anchor in &self.anchors[literal.anchors.clone()] {
@@ -1194,8 +1195,8 @@ impl RuleSet {
                 }
             }
         }
-        for &m in wanted_states() {
-            wanted[m as usize] = 0;
+        for &l in literals() {
+            wanted[l as usize] = 0;
         }
         for &i in round {
             stage[i as usize] = Stage::Gathered;
@@ -1252,7 +1253,7 @@ enum Stage {
 }
 
 /// How many open rules one pass over the walk gathers anchors for.
-const ROUND: usize = 16;
+const ROUND: usize = 8;
 
 /// Per-thread scratch of [`RuleSet::matches`].
 #[derive(Debug, Default)]
@@ -1261,8 +1262,8 @@ pub(crate) struct MatchScratch {
     /// Match states of the prefilter, as walked: state and offset (see
     /// [`Walker::walk`]).
     states: Vec<(u32, u32)>,
-    /// One byte a match state of the walk, zero between calls: whether
-    /// it ends an anchor literal being gathered (see [`RuleSet::gather`]).
+    /// One byte a prefilter literal, zero between calls: whether it
+    /// anchors a rule being gathered (see [`RuleSet::gather`]).
     wanted: Vec<u8>,
     /// One byte a prefilter literal, zero between calls: whether a gate
     /// literal was seen, and seen clear.
@@ -1270,8 +1271,9 @@ pub(crate) struct MatchScratch {
     /// The gate literals seen, each once, at the front (a buffer as long
     /// as the literals).
     touched: Vec<u32>,
-    /// The rules whose gates all opened, in catalogue order.
-    opened: Vec<u16>,
+    /// The rules whose gates all opened, as their [`RuleSet::order`]
+    /// keys, in the order they are tried.
+    opened: Vec<u32>,
     /// The rules whose anchors are being gathered (see [`RuleSet::gather`]).
     round: Vec<u16>,
     /// For each rule, whether its anchors were gathered from the walk.
