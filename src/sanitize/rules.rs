@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::walk::Walker;
+use super::walk::{Passed, Walker};
 use regex_automata::hybrid::dfa::{Cache as ReverseCache, DFA as ReverseDfa};
 use regex_automata::meta::Regex;
 use regex_automata::nfa::thompson;
@@ -1034,7 +1034,8 @@ impl RuleSet {
             touched[distinct] = l as u32;
             distinct += usize::from(old == 0);
         };
-        for &(state, at) in &states[..walked] {
+        for &passed in &states[..walked] {
+            let (state, at) = (passed.state(), passed.at());
             let m = prefilter.match_index(state);
             let (l, len) = self.state_gates[m];
             note(l as usize, (at + 1 - (len & !MORE_GATES)) as usize);
@@ -1151,7 +1152,7 @@ impl RuleSet {
     fn gather(
         &self,
         haystack: &[u8],
-        states: &[(u32, u32)],
+        states: &[Passed],
         wanted: &mut [u8],
         round: &[u16],
         stage: &mut [Stage],
@@ -1171,7 +1172,8 @@ impl RuleSet {
         for &l in literals() {
             wanted[l as usize] = 1;
         }
-        for &(state, at) in states {
+        for &passed in states {
+            let (state, at) = (passed.state(), passed.at());
             for &l in prefilter.literals(prefilter.match_index(state)) {
                 if wanted[l as usize] == 0 {
                     continue;
@@ -1261,7 +1263,7 @@ pub(crate) struct MatchScratch {
     marks: Vec<u8>,
     /// Match states of the prefilter, as walked: state and offset (see
     /// [`Walker::walk`]).
-    states: Vec<(u32, u32)>,
+    states: Vec<Passed>,
     /// One byte a prefilter literal, zero between calls: whether it
     /// anchors a rule being gathered (see [`RuleSet::gather`]).
     wanted: Vec<u8>,

@@ -39,6 +39,30 @@ pub(crate) struct Walker {
     longest: usize,
 }
 
+/// A match state the walk passed and the offset of the byte that entered
+/// it, in one word so the walk writes it with one store.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Passed(u64);
+
+impl Passed {
+    #[inline(always)]
+    fn new(state: u32, at: usize) -> Self {
+        Self(u64::from(state) | (at as u64) << 32)
+    }
+
+    /// The match state, as [`Walker::match_index`] takes it.
+    #[inline(always)]
+    pub(crate) fn state(self) -> u32 {
+        self.0 as u32
+    }
+
+    /// The offset of the byte that entered it: where its literals end.
+    #[inline(always)]
+    pub(crate) fn at(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+}
+
 /// A literal set too large for the walk's 32-bit state numbers (or for
 /// aho-corasick's DFA).
 #[derive(Debug)]
@@ -168,9 +192,9 @@ impl Walker {
     /// little longer than one. The second starts early by the longest
     /// literal, unrecorded, so it finds whatever ends in its half.
     #[inline(never)]
-    pub(crate) fn walk(&self, haystack: &[u8], out: &mut Vec<(u32, u32)>) -> usize {
+    pub(crate) fn walk(&self, haystack: &[u8], out: &mut Vec<Passed>) -> usize {
         if out.len() < haystack.len() {
-            out.resize(haystack.len(), (0, 0));
+            out.resize(haystack.len(), Passed::default());
         }
         let out = &mut out[..haystack.len()];
         let mid = haystack.len() / 2;
@@ -188,8 +212,8 @@ impl Walker {
         for (at, (&a, &b)) in first.iter().zip(second).enumerate() {
             one = self.step(one, a);
             two = self.step(two, b);
-            out_first[found_one] = (one, at as u32);
-            out_second[found_two] = (two, (mid + at) as u32);
+            out_first[found_one] = Passed::new(one, at);
+            out_second[found_two] = Passed::new(two, mid + at);
             found_one += usize::from(one < self.match_limit);
             found_two += usize::from(two < self.match_limit);
         }
@@ -213,13 +237,13 @@ impl Walker {
         mut state: u32,
         haystack: &[u8],
         offset: usize,
-        out: &mut [(u32, u32)],
+        out: &mut [Passed],
     ) -> usize {
         let mut found = 0;
         for (at, &byte) in haystack.iter().enumerate() {
             state = self.step(state, byte);
             // Written always, kept only for a match state: no branch.
-            out[found] = (state, (offset + at) as u32);
+            out[found] = Passed::new(state, offset + at);
             found += usize::from(state < self.match_limit);
         }
         found
@@ -287,9 +311,9 @@ mod tests {
         let n = walker.walk(haystack, &mut out);
         let mut found: Vec<(u32, u32)> = out[..n]
             .iter()
-            .flat_map(|&(state, at)| {
-                let m = walker.match_index(state);
-                walker.literals(m).iter().map(move |&l| (l, at))
+            .flat_map(|&passed| {
+                let m = walker.match_index(passed.state());
+                walker.literals(m).iter().map(move |&l| (l, passed.at()))
             })
             .collect();
         found.sort_by_key(|&(l, at)| (at, l));
@@ -324,7 +348,7 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(walker.walk(b"ab ab ab ab", &mut out), 4);
         assert_eq!(walker.walk(b"xab", &mut out), 1);
-        assert_eq!(out[0].1, 2);
+        assert_eq!(out[0].at(), 2);
     }
 
     #[test]
