@@ -4,12 +4,13 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
+use http_body_util::combinators::Collect;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use pin_project_lite::pin_project;
 use serde_json::Value;
@@ -278,11 +279,146 @@ impl<B: Body<Data = Bytes>> Body for RequestBody<B> {
     }
 }
 
-/// The response future of [`Sanitize`]. Scanning needs the whole body, so
-/// the scanning path is one boxed future; requests that are not scanned pass
-/// straight to the inner future.
-pub type ResponseFuture<ResBody, E> =
-    Pin<Box<dyn Future<Output = Result<Response<ResponseBody<ResBody>>, E>> + Send>>;
+pin_project! {
+    /// The response future of [`Sanitize`].
+    ///
+    /// A pinned state machine, no boxing: reading the body (scanning needs
+    /// all of it), then waiting for the inner service; a request that is
+    /// not scanned waits for the inner service at once, and a rejection is
+    /// answered from here.
+    pub struct ResponseFuture<S, B>
+    where
+        S: Service<Request<RequestBody<B>>>,
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        #[pin]
+        state: State<S, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S, B>
+    where
+        S: Service<Request<RequestBody<B>>>,
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        Reading {
+            #[pin]
+            body: Collect<Limited<B>>,
+            // What the screened request needs, taken when the body is read.
+            pending: Option<Pending<S>>,
+        },
+        Inner {
+            #[pin]
+            future: S::Future,
+            // Whether to add the report header (a flagged request).
+            flagged: bool,
+        },
+        Rejected {
+            problem: Option<Problem>,
+            api: Option<ProviderApi>,
+        },
+    }
+}
+
+/// A request waiting for its body to be read: the inner service readied by
+/// `poll_ready` and the request head.
+struct Pending<S> {
+    inner: S,
+    parts: http::request::Parts,
+    config: Arc<Config>,
+    kind: Kind2,
+    api: Option<ProviderApi>,
+}
+
+impl<S, B> std::fmt::Debug for ResponseFuture<S, B>
+where
+    S: Service<Request<RequestBody<B>>>,
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match &self.state {
+            State::Reading { .. } => "reading",
+            State::Inner { .. } => "inner",
+            State::Rejected { .. } => "rejected",
+        };
+        f.debug_struct("ResponseFuture")
+            .field("state", &state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B, ResBody> Future for ResponseFuture<S, B>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<ResBody>>,
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Output = Result<Response<ResponseBody<ResBody>>, S::Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let mut state = self.as_mut().project().state;
+            let next = match state.as_mut().project() {
+                StateProj::Reading { body, pending } => {
+                    let read = ready!(body.poll(cx));
+                    let Pending {
+                        mut inner,
+                        mut parts,
+                        config,
+                        kind,
+                        api,
+                    } = pending.take().expect("polled after completion");
+                    let screened = match read {
+                        Ok(collected) => screen(&config, &kind, collected.to_bytes()),
+                        Err(error) if error.is::<LengthLimitError>() => {
+                            Err(too_large(config.max_body_bytes))
+                        }
+                        Err(_) => Err(Problem::new(RejectionKind::BadRequest)
+                            .with_detail("the request body could not be read")),
+                    };
+                    match screened {
+                        Ok((bytes, report)) => {
+                            if let Ok(len) = HeaderValue::try_from(bytes.len().to_string()) {
+                                parts.headers.insert(CONTENT_LENGTH, len);
+                            }
+                            let flagged =
+                                config.report_header && report.verdict == Some(Verdict::Flag);
+                            parts.extensions.insert(report);
+                            let request = Request::from_parts(parts, RequestBody::full(bytes));
+                            State::Inner {
+                                future: inner.call(request),
+                                flagged,
+                            }
+                        }
+                        Err(problem) => State::Rejected {
+                            problem: Some(problem),
+                            api,
+                        },
+                    }
+                }
+                StateProj::Inner { future, flagged } => {
+                    let mut response = ready!(future.poll(cx))?.map(ResponseBody::new);
+                    if *flagged {
+                        response
+                            .headers_mut()
+                            .insert(REPORT_HEADER.clone(), HeaderValue::from_static("flag"));
+                    }
+                    return Poll::Ready(Ok(response));
+                }
+                StateProj::Rejected { problem, api } => {
+                    let problem = problem.take().expect("polled after completion");
+                    return Poll::Ready(Ok(problem.to_response(*api)));
+                }
+            };
+            state.set(next);
+        }
+    }
+}
 
 enum Kind2 {
     OpenAi,
@@ -327,84 +463,69 @@ fn format_of<B>(format: &Format, request: &Request<B>) -> Option<Kind2> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Sanitize<S>
 where
-    S: Service<Request<RequestBody<ReqBody>>, Response = Response<ResBody>>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send,
-    S::Error: Send,
-    ReqBody: Body<Data = Bytes> + Send + 'static,
+    S: Service<Request<RequestBody<ReqBody>>, Response = Response<ResBody>> + Clone,
+    ReqBody: Body<Data = Bytes>,
     ReqBody::Error: Into<BoxError>,
-    ResBody: Send + 'static,
 {
     type Response = Response<ResponseBody<ResBody>>;
     type Error = S::Error;
-    type Future = ResponseFuture<ResBody, S::Error>;
+    type Future = ResponseFuture<S, ReqBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         let Some(kind) = format_of(&self.config.format, &request) else {
             let (parts, body) = request.into_parts();
             let request = Request::from_parts(parts, RequestBody::original(body));
-            return Box::pin(async move { Ok(inner.call(request).await?.map(ResponseBody::new)) });
+            return ResponseFuture {
+                state: State::Inner {
+                    future: self.inner.call(request),
+                    flagged: false,
+                },
+            };
         };
-        let config = self.config.clone();
         let api = ProviderApi::from_extensions(request.extensions());
-        Box::pin(async move {
-            let (mut parts, body) = request.into_parts();
-            let bytes = match read(body, &parts.headers, config.max_body_bytes).await {
-                Ok(bytes) => bytes,
-                Err(problem) => return Ok(problem.to_response(api)),
+        let limit = self.config.max_body_bytes;
+        let declared = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > limit as u64) {
+            return ResponseFuture {
+                state: State::Rejected {
+                    problem: Some(too_large(limit)),
+                    api,
+                },
             };
-            let (bytes, report) = match screen(&config, &kind, bytes) {
-                Ok(screened) => screened,
-                Err(problem) => return Ok(problem.to_response(api)),
-            };
-            if let Ok(len) = HeaderValue::try_from(bytes.len().to_string()) {
-                parts.headers.insert(CONTENT_LENGTH, len);
-            }
-            let flagged = report.verdict == Some(Verdict::Flag);
-            parts.extensions.insert(report);
-            let request = Request::from_parts(parts, RequestBody::full(bytes));
-            let mut response = inner.call(request).await?.map(ResponseBody::new);
-            if flagged && config.report_header {
-                response
-                    .headers_mut()
-                    .insert(REPORT_HEADER.clone(), HeaderValue::from_static("flag"));
-            }
-            Ok(response)
-        })
+        }
+        // The service readied by `poll_ready` goes with the request; a
+        // clone stays for the next one.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let (parts, body) = request.into_parts();
+        ResponseFuture {
+            state: State::Reading {
+                body: Limited::new(body, limit).collect(),
+                pending: Some(Pending {
+                    inner,
+                    parts,
+                    config: self.config.clone(),
+                    kind,
+                    api,
+                }),
+            },
+        }
     }
 }
 
-async fn read<B>(body: B, headers: &http::HeaderMap, limit: usize) -> Result<Bytes, Problem>
-where
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-{
-    let too_large = || {
-        Problem::new(RejectionKind::PayloadTooLarge)
-            .with_detail(format!("the request body exceeds {limit} bytes"))
-            .with_member("limit", limit)
-    };
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(too_large());
-    }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<LengthLimitError>() => Err(too_large()),
-        Err(_) => Err(Problem::new(RejectionKind::BadRequest)
-            .with_detail("the request body could not be read")),
-    }
+/// 413 for a body over `limit` bytes.
+fn too_large(limit: usize) -> Problem {
+    Problem::new(RejectionKind::PayloadTooLarge)
+        .with_detail(format!("the request body exceeds {limit} bytes"))
+        .with_member("limit", limit)
 }
 
 /// The outcome of one field, kept while walking.
@@ -978,5 +1099,76 @@ mod tests {
             }
             proptest::prop_assert_eq!(&output["z"], &input["z"]);
         }
+    }
+
+    #[tokio::test]
+    async fn the_future_is_a_state_machine_not_a_box() {
+        fn is_send<T: Send>(_: &T) {}
+        let mut svc = SanitizeLayer::new().max_body_bytes(100).layer(service_fn(
+            |_: Request<RequestBody<Full<Bytes>>>| async {
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+            },
+        ));
+        // A model route is read first.
+        ServiceExt::<Request<Full<Bytes>>>::ready(&mut svc)
+            .await
+            .unwrap();
+        let reading = svc.call(
+            Request::post("/v1/chat/completions")
+                .body(Full::new(Bytes::from(chat("hi"))))
+                .unwrap(),
+        );
+        is_send(&reading);
+        assert!(format!("{reading:?}").contains("reading"), "{reading:?}");
+        assert_eq!(reading.await.unwrap().status(), StatusCode::OK);
+        // Other paths go straight to the inner service.
+        ServiceExt::<Request<Full<Bytes>>>::ready(&mut svc)
+            .await
+            .unwrap();
+        let inner = svc.call(
+            Request::get("/health")
+                .body(Full::new(Bytes::new()))
+                .unwrap(),
+        );
+        assert!(format!("{inner:?}").contains("inner"), "{inner:?}");
+        assert_eq!(inner.await.unwrap().status(), StatusCode::OK);
+        // A declared length over the bound is answered without reading.
+        ServiceExt::<Request<Full<Bytes>>>::ready(&mut svc)
+            .await
+            .unwrap();
+        let rejected = svc.call(
+            Request::post("/v1/chat/completions")
+                .header(CONTENT_LENGTH, "101")
+                .body(Full::new(Bytes::from(chat("hi"))))
+                .unwrap(),
+        );
+        assert!(format!("{rejected:?}").contains("rejected"), "{rejected:?}");
+        assert_eq!(
+            rejected.await.unwrap().status(),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_fails_midway_is_a_400_problem() {
+        let failing = http_body_util::StreamBody::new(futures_util::stream::iter([
+            Ok(Frame::data(Bytes::from_static(b"{\"messages\": ["))),
+            Err(std::io::Error::other("connection reset")),
+        ]));
+        let svc = SanitizeLayer::new().layer(service_fn(
+            |_: Request<RequestBody<http_body_util::StreamBody<_>>>| async {
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+            },
+        ));
+        let request = Request::post("/v1/chat/completions").body(failing).unwrap();
+        let response = svc.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            response.headers()[http::header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let problem: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["detail"], "the request body could not be read");
     }
 }
