@@ -154,8 +154,11 @@ struct Builder<'a> {
     regional_end: usize,
     regional_letters: bool,
     regional_text: Option<bool>,
-    /// A double space was kept to mark a word gap between lone letters.
+    /// A word gap between lone letters was seen: a second space, noted at
+    /// `gaps` rather than kept in `out`, which only spaced-out letters read.
     wide_gap: bool,
+    /// Where in `out` each second space of a wide gap would stand.
+    gaps: Vec<usize>,
     /// Words in a row that look like binary groups and hex pairs.
     bit_run: usize,
     hex_run: usize,
@@ -201,6 +204,7 @@ impl View {
             regional_letters: false,
             regional_text: None,
             wide_gap: false,
+            gaps: Vec::new(),
             bit_run: 0,
             hex_run: 0,
             segment: 0,
@@ -262,7 +266,16 @@ impl Builder<'_> {
             }
             if width < 4 {
                 match class_in(&PLAIN, c as u32) {
-                    Plain::Other => {}
+                    Plain::Other => {
+                        if let Some(letter) = accented_letter(c) {
+                            // What `push_unicode` does for it, without the
+                            // decomposition.
+                            self.in_flag = false;
+                            self.push_letter(char::from(letter), true);
+                            i += width;
+                            continue;
+                        }
+                    }
                     Plain::Symbol => {
                         // What `push_unicode` does for it, without the checks.
                         self.in_flag = false;
@@ -290,12 +303,9 @@ impl Builder<'_> {
         if let Some(start) = self.rtl_start.take() {
             self.view.reversed.push((start, bytes.len()));
         }
-        if self.wide_gap && !self.spaced {
-            // No letters to join: the marked gaps collapse in place (there
-            // are never three spaces in a row).
-            collapse_spaces(&mut self.out);
-        }
-        // Only whole characters were pushed, so this never fails.
+        // `out` never had the second spaces of wide gaps, so without letters
+        // to join they are collapsed already. Only whole characters were
+        // pushed, so this never fails.
         self.view.text = String::from_utf8(std::mem::take(&mut self.out))
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         // A text is written in leetspeak with two or more leet words, one of
@@ -306,6 +316,10 @@ impl Builder<'_> {
             fold_short_leet_numbers(&mut self.view.text);
         }
         if self.spaced {
+            if self.wide_gap {
+                // The joining reads the wide gaps (folding kept the length).
+                self.view.text = with_gaps(&self.view.text, &self.gaps);
+            }
             // With word gaps marked, even two-letter words were spaced out.
             join_spaced_letters(&mut self.view.text, if self.wide_gap { 2 } else { 4 });
         }
@@ -592,10 +606,11 @@ impl Builder<'_> {
             // A segment ends only where a word came before.
             self.close_segment();
             self.out.push(b' ');
-        } else if self.single_run > 0 && last == Some(b' ') && !self.out.ends_with(b"  ") {
+        } else if self.single_run > 0 && last == Some(b' ') && !self.gap_at_end() {
             // A wider gap after a lone letter may separate spaced-out words
-            // (`i g n o r e   a l l`); it is collapsed once they are joined.
-            self.out.push(b' ');
+            // (`i g n o r e   a l l`): its second space is noted for the
+            // joining, which collapses it.
+            self.gaps.push(self.out.len());
             self.wide_gap = true;
         }
         self.segment = self.out.len();
@@ -614,14 +629,21 @@ impl Builder<'_> {
     fn push_newline(&mut self) {
         self.end_token();
         self.close_segment();
-        let text = &mut self.out;
-        if text.last() == Some(&b' ') {
-            text.pop();
+        if self.gap_at_end() {
+            // The second space of the gap goes, the first stays.
+            self.gaps.pop();
+        } else if self.out.last() == Some(&b' ') {
+            self.out.pop();
         }
-        if text.last().is_some_and(|&b| b != b'\n') {
-            text.push(b'\n');
+        if self.out.last().is_some_and(|&b| b != b'\n') {
+            self.out.push(b'\n');
         }
         self.segment = self.out.len();
+    }
+
+    /// Whether `out` ends in a wide gap (with its second space noted).
+    fn gap_at_end(&self) -> bool {
+        self.gaps.last() == Some(&self.out.len())
     }
 
     fn push_ascii_punct(&mut self, byte: u8, next: Option<u8>, bytes: &[u8], i: usize) {
@@ -778,8 +800,9 @@ impl Builder<'_> {
         if token.chars == 0 {
             return;
         }
-        // The common word: two or more letters, nothing to fold.
-        if token.chars >= 2 && token.leet == 0 && token.confusable == 0 {
+        // The common word: two or more letters, nothing to fold (confusable
+        // letters are mapped only in a word with Latin ones).
+        if token.chars >= 2 && token.leet == 0 && (token.confusable == 0 || token.latin == 0) {
             self.single_run = 0;
             self.run_marked = false;
             self.token = Token::default();
@@ -1060,45 +1083,17 @@ fn leading_letters(chunk: &[u64; 2]) -> usize {
     }
 }
 
-/// Collapses each run of spaces in `out` to one, as `dedup_by` would,
-/// finding the rare runs eight bytes at a time.
-fn collapse_spaces(out: &mut Vec<u8>) {
-    let (mut read, mut write) = (0, 0);
-    while let Some(pair) = space_pair(&out[read..]) {
-        // Keep up to the first space of the run, skip the others.
-        let keep = read + pair + 1;
-        out.copy_within(read..keep, write);
-        write += keep - read;
-        read = keep;
-        while out.get(read) == Some(&b' ') {
-            read += 1;
-        }
+/// `text` with a second space at each of `gaps` (ascending offsets).
+fn with_gaps(text: &str, gaps: &[usize]) -> String {
+    let mut out = String::with_capacity(text.len() + gaps.len());
+    let mut from = 0;
+    for &gap in gaps {
+        out.push_str(&text[from..gap]);
+        out.push(' ');
+        from = gap;
     }
-    let len = out.len();
-    out.copy_within(read..len, write);
-    out.truncate(write + len - read);
-}
-
-/// Where the first two spaces in a row start in `bytes`.
-fn space_pair(bytes: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while let Some(&chunk) = bytes[i..].first_chunk::<8>() {
-        // A zero byte of `x` is a space; adding 0x7F to the low seven bits
-        // sets the high bit of every other byte, without carries.
-        let x = u64::from_le_bytes(chunk) ^ SPACES;
-        let low = 0x7F7F_7F7F_7F7F_7F7F;
-        let spaces = !(((x & low) + low) | x) & !low;
-        let pairs = spaces & spaces >> 8;
-        if pairs != 0 {
-            return Some(i + pairs.trailing_zeros() as usize / 8);
-        }
-        // The last byte starts the next eight, as the first of a pair.
-        i += 7;
-    }
-    bytes[i..]
-        .windows(2)
-        .position(|w| w == b"  ")
-        .map(|p| i + p)
+    out.push_str(&text[from..]);
+    out
 }
 
 /// The last character of the skeleton's bytes.
@@ -1136,9 +1131,18 @@ impl Repeats {
     fn token(&mut self, text: &[u8], start: usize, end: usize) {
         let token = &text[start..end];
         let key = prefix_key(text, start, end);
-        // Two equal bytes in front, or a character of several bytes, may
-        // start one character repeated.
-        if token.len() > 1 && (token[0] == token[1] || !token[0].is_ascii()) {
+        // Two equal bytes in front, or a character of several bytes alone
+        // or followed by one that starts alike, may start one character
+        // repeated.
+        if token.len() > 1
+            && (token[0] == token[1]
+                || (!token[0].is_ascii() && {
+                    let width = utf8_width(token[0]);
+                    token
+                        .get(width..width + 2)
+                        .is_none_or(|next| next == &token[..2])
+                }))
+        {
             self.one_character(token);
         }
         if self.may_repeat(key) {
@@ -1191,11 +1195,7 @@ impl Repeats {
             }
         } else if !token[0].is_ascii() {
             // One character repeated: the bytes repeat its encoding.
-            let width = match token[0] {
-                0xF0.. => 4,
-                0xE0.. => 3,
-                _ => 2,
-            };
+            let width = utf8_width(token[0]);
             let first = &token[..width.min(token.len())];
             // Each character is the one before it.
             if token.len().is_multiple_of(width)
@@ -1211,6 +1211,16 @@ impl Repeats {
                 self.best = self.best.max(token.len() / width);
             }
         }
+    }
+}
+
+/// The width of the UTF-8 character with lead byte `lead` (not ASCII).
+#[inline]
+fn utf8_width(lead: u8) -> usize {
+    match lead {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        _ => 2,
     }
 }
 
@@ -1387,6 +1397,39 @@ fn class_in(table: &[u64], cp: u32) -> Plain {
         4 => Plain::Symbol,
         _ => Plain::Other,
     }
+}
+
+/// The Latin letters with diacritics (U+00C0–U+024F: `é`, `Ö`, `ñ`) whose
+/// compatibility decomposition is an ASCII letter and combining marks only,
+/// by the lower-case letter the view keeps of them (0 for the others),
+/// computed once.
+static ACCENTED: LazyLock<[u8; 0x190]> = LazyLock::new(|| {
+    let mut table = [0; 0x190];
+    for (cp, entry) in (0xC0..0x250u32).zip(&mut table) {
+        let Some(c) = char::from_u32(cp) else {
+            continue;
+        };
+        let (mut first, mut marks_only, mut count) = (None, true, 0);
+        decompose_compatible(c, |d| {
+            if count == 0 {
+                first = Some(d);
+            } else {
+                marks_only &= is_combining_mark(d);
+            }
+            count += 1;
+        });
+        if let Some(letter) = first.filter(|d| d.is_ascii_alphabetic() && marks_only && count > 1) {
+            *entry = letter.to_ascii_lowercase() as u8;
+        }
+    }
+    table
+});
+
+/// The letter of [`ACCENTED`] that the view keeps of `c`, if any.
+#[inline]
+fn accented_letter(c: char) -> Option<u8> {
+    let at = (c as usize).checked_sub(0xC0)?;
+    ACCENTED.get(at).copied().filter(|&letter| letter != 0)
 }
 
 /// Arabic and Hebrew vowel points: optional, so dropped from any letter.
