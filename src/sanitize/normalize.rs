@@ -49,6 +49,9 @@ const DIGIT: u8 = 2;
 const LEET: u8 = 4;
 const HEX: u8 = 8;
 const BIT: u8 = 16;
+/// What may follow a word of the plain word path (see
+/// [`Builder::push_plain_words`]).
+const WORD_END: u8 = 32;
 
 static FLAGS: [u8; 256] = {
     let mut table = [0u8; 256];
@@ -70,6 +73,9 @@ static FLAGS: [u8; 256] = {
         }
         if matches!(byte, b'0' | b'1') {
             f |= BIT;
+        }
+        if matches!(byte, b' ' | b',' | b'.' | b':' | b';' | b'!' | b'?') {
+            f |= WORD_END;
         }
         table[b] = f;
         b += 1;
@@ -175,9 +181,8 @@ impl View {
     pub fn build(&mut self, raw: &str) {
         let mut out = std::mem::take(&mut self.text).into_bytes();
         out.clear();
-        // The word path writes up to 16 bytes past a word before it cuts
-        // them off.
-        out.reserve(raw.len() + 16);
+        // The view is rarely longer than the text.
+        out.reserve(raw.len());
         self.hidden.clear();
         self.encoded.clear();
         self.reversed.clear();
@@ -355,69 +360,92 @@ impl Builder<'_> {
     /// between tokens and outside an encoded run; such a word leaves both
     /// as they were, as only a longer word can be an encoded run. Returns
     /// where the first other word starts (`start` if there is none).
+    #[inline]
     fn push_plain_words(&mut self, bytes: &[u8], start: usize) -> usize {
+        // Such words and their separators are the text lower-cased byte for
+        // byte (punctuation and spaces have the case bit already), so they
+        // are copied at once, from `copied` on, when the loop ends or
+        // `Repeats` must read them; the word at `i` goes to `i + shift` in
+        // `out` all along.
+        let mut copied = start;
         let mut i = start;
-        // Sixteen bytes to read whether the word ends before them.
-        while let Some(chunk) = bytes[i..].first_chunk::<16>() {
+        let shift = self.out.len().wrapping_sub(start);
+        // No run of repeated tokens is under way, so a token unlike the last
+        // ones extends none, and the first word starts its segment (as the
+        // others do).
+        let mut quiet = self.repeats.runs == [0; 3] && self.segment == self.out.len();
+        // A word of three letters or more came after the last shorter one:
+        // the counts of short words are reset, which is left to the next
+        // short word or the end.
+        let mut long = false;
+        let mut head = self.repeats.head;
+        // Seventeen bytes to read whether the word ends before them and
+        // the space after its punctuation.
+        while let Some(chunk) = bytes[i..].first_chunk::<17>() {
             let [low, high] = halves(chunk);
             let len = leading_letters(&[low, high]);
             if len == 0 || len == 16 {
                 break;
             }
-            // The token of `Repeats` keeps the punctuation.
-            let token = match chunk[len] {
-                b' ' => len,
-                b',' | b'.' | b':' | b';' | b'!' | b'?' if chunk.get(len + 1) == Some(&b' ') => {
-                    len + 1
-                }
-                _ => break,
-            };
-            // Lower case (punctuation and spaces have the 0x20 bit already).
-            let [low, high] = [low | SPACES, high | SPACES];
-            let key = if token >= 8 {
-                low
+            // The token of `Repeats` keeps the punctuation. Branches rather
+            // than arithmetic on the byte after the word keep its load off
+            // the path from one word to the next.
+            let token = if chunk[len] == b' ' {
+                len
+            } else if FLAGS[chunk[len] as usize] & WORD_END != 0 && chunk[len + 1] == b' ' {
+                len + 1
             } else {
-                low & ((1 << (8 * token)) - 1)
+                break;
             };
+            // Lower case; the first eight bytes of the token, then zeros.
+            let key = (low | SPACES) & KEY_MASKS[token.min(8)];
             if len > 2 {
-                self.single_run = 0;
-                self.run_marked = false;
-                (self.bit_run, self.hex_run) = (0, 0);
+                long = true;
             } else {
-                self.short_plain_word(bytes, i, len);
+                self.short_plain_word(chunk, len, long);
+                long = false;
             }
-            // Keep the word and the space after it; the bytes past it are
-            // cut off.
-            let at = self.out.len();
-            let mut lowered = [0; 16];
-            lowered[..8].copy_from_slice(&low.to_le_bytes());
-            lowered[8..].copy_from_slice(&high.to_le_bytes());
-            self.out.extend_from_slice(&lowered);
-            let repeats = &mut self.repeats;
-            if self.segment != at
-                || (token > 1 && key as u8 == (key >> 8) as u8)
-                || repeats.may_repeat(key)
-            {
+            let at = i.wrapping_add(shift);
+            // A one-letter token has a zero second byte.
+            if !quiet || key as u8 == (key >> 8) as u8 || self.repeats.keys.contains(&key) {
                 // A segment that began with punctuation, a letter in front
                 // repeated, or a token seen just before: the general path.
-                repeats.token(&self.out, self.segment, at + token);
+                lower_into(&mut self.out, &bytes[copied..i + token]);
+                copied = i + token;
+                let segment = if i == start { self.segment } else { at };
+                self.repeats.head = head;
+                self.repeats.token(&self.out, segment, at + token);
+                head = self.repeats.head;
+                quiet = self.repeats.runs == [0; 3];
             } else {
-                repeats.push(at, token, key);
+                head = (head + 1) & 3;
+                self.repeats.keys[head] = key;
+                self.repeats.spans[head] = (at, token);
             }
-            self.out.truncate(at + token + 1);
-            self.segment = at + token + 1;
             i += token + 1;
         }
         if i > start {
+            self.repeats.head = head;
+            lower_into(&mut self.out, &bytes[copied..i]);
             self.in_flag = false;
+            self.segment = self.out.len();
+            if long {
+                (self.single_run, self.run_marked, self.hex_run) = (0, false, 0);
+            }
+            // Plain words have no digits to be binary.
+            self.bit_run = 0;
         }
         i
     }
 
     /// The bookkeeping of [`Builder::push_plain_words`] for a word of one
-    /// or two letters at `i`: a lone letter may be spaced out, two hex
-    /// letters (`be`, `ad`) may spell text in hex.
-    fn short_plain_word(&mut self, bytes: &[u8], i: usize, len: usize) {
+    /// or two letters at the start of `chunk`, after a longer word if
+    /// `long`: a lone letter may be spaced out, two hex letters (`be`,
+    /// `ad`) may spell text in hex.
+    fn short_plain_word(&mut self, chunk: &[u8; 17], len: usize, long: bool) {
+        if long {
+            (self.single_run, self.run_marked, self.hex_run) = (0, false, 0);
+        }
         if len == 1 {
             // As `end_unusual_token` counts it.
             self.single_run += 1;
@@ -428,12 +456,11 @@ impl Builder<'_> {
             self.single_run = 0;
             self.run_marked = false;
         }
-        if len == 2 && FLAGS[bytes[i] as usize] & FLAGS[bytes[i + 1] as usize] & HEX != 0 {
-            self.bit_run = 0;
+        if len == 2 && FLAGS[chunk[0] as usize] & FLAGS[chunk[1] as usize] & HEX != 0 {
             self.hex_run += 1;
             self.view.hex_pairs = self.view.hex_pairs.max(self.hex_run);
         } else {
-            (self.bit_run, self.hex_run) = (0, 0);
+            self.hex_run = 0;
         }
     }
 
@@ -1045,8 +1072,8 @@ fn append(out: &mut Vec<u8>, bytes: &[u8], from: usize, to: usize) {
     }
 }
 
-/// Appends `word` in lower case: ASCII letters, digits (which have the
-/// case bit already) and spaces only.
+/// Appends `word` in lower case: ASCII letters, and bytes that have the
+/// case bit already (digits, spaces, the punctuation that ends plain words).
 #[inline]
 fn lower_into(out: &mut Vec<u8>, word: &[u8]) {
     let at = out.len();
@@ -1056,9 +1083,20 @@ fn lower_into(out: &mut Vec<u8>, word: &[u8]) {
     }
 }
 
-/// The two halves of `chunk` as little-endian `u64`s.
+/// The masks of the first `n` bytes of a `u64` (all eight from `n = 8` on).
+const KEY_MASKS: [u64; 9] = {
+    let mut masks = [u64::MAX; 9];
+    let mut n = 0;
+    while n < 8 {
+        masks[n] = (1 << (8 * n)) - 1;
+        n += 1;
+    }
+    masks
+};
+
+/// The first sixteen bytes of `chunk` as two little-endian `u64`s.
 #[inline]
-fn halves(chunk: &[u8; 16]) -> [u64; 2] {
+fn halves(chunk: &[u8; 17]) -> [u64; 2] {
     [0, 8].map(|at| {
         let mut half = [0; 8];
         half.copy_from_slice(&chunk[at..at + 8]);
