@@ -383,9 +383,9 @@ where
                     };
                     match screened {
                         Ok((bytes, report)) => {
-                            if let Ok(len) = HeaderValue::try_from(bytes.len().to_string()) {
-                                parts.headers.insert(CONTENT_LENGTH, len);
-                            }
+                            parts
+                                .headers
+                                .insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
                             let flagged =
                                 config.report_header && report.verdict == Some(Verdict::Flag);
                             parts.extensions.insert(report);
@@ -1109,39 +1109,35 @@ mod tests {
                 Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
             },
         ));
+        // The future of one call, the service readied first.
+        async fn ready_call<S: Service<Request<Full<Bytes>>>>(
+            svc: &mut S,
+            request: http::request::Builder,
+            body: &str,
+        ) -> S::Future
+        where
+            S::Error: std::fmt::Debug,
+        {
+            ServiceExt::ready(&mut *svc).await.unwrap();
+            svc.call(
+                request
+                    .body(Full::new(Bytes::from(body.to_owned())))
+                    .unwrap(),
+            )
+        }
         // A model route is read first.
-        ServiceExt::<Request<Full<Bytes>>>::ready(&mut svc)
-            .await
-            .unwrap();
-        let reading = svc.call(
-            Request::post("/v1/chat/completions")
-                .body(Full::new(Bytes::from(chat("hi"))))
-                .unwrap(),
-        );
+        let reading =
+            ready_call(&mut svc, Request::post("/v1/chat/completions"), &chat("hi")).await;
         is_send(&reading);
         assert!(format!("{reading:?}").contains("reading"), "{reading:?}");
         assert_eq!(reading.await.unwrap().status(), StatusCode::OK);
         // Other paths go straight to the inner service.
-        ServiceExt::<Request<Full<Bytes>>>::ready(&mut svc)
-            .await
-            .unwrap();
-        let inner = svc.call(
-            Request::get("/health")
-                .body(Full::new(Bytes::new()))
-                .unwrap(),
-        );
+        let inner = ready_call(&mut svc, Request::get("/health"), "").await;
         assert!(format!("{inner:?}").contains("inner"), "{inner:?}");
         assert_eq!(inner.await.unwrap().status(), StatusCode::OK);
         // A declared length over the bound is answered without reading.
-        ServiceExt::<Request<Full<Bytes>>>::ready(&mut svc)
-            .await
-            .unwrap();
-        let rejected = svc.call(
-            Request::post("/v1/chat/completions")
-                .header(CONTENT_LENGTH, "101")
-                .body(Full::new(Bytes::from(chat("hi"))))
-                .unwrap(),
-        );
+        let oversized = Request::post("/v1/chat/completions").header(CONTENT_LENGTH, "101");
+        let rejected = ready_call(&mut svc, oversized, &chat("hi")).await;
         assert!(format!("{rejected:?}").contains("rejected"), "{rejected:?}");
         assert_eq!(
             rejected.await.unwrap().status(),

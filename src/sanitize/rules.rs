@@ -333,27 +333,27 @@ const ORDER_RULE: u32 = 0xFFFF;
 /// In [`RuleSet::state_gates`]: the state ends more than one gate literal.
 const MORE_GATES: u32 = 1 << 31;
 
-/// [`SEEN_CLEAR`] for a byte outside `[a-z0-9]`, which a clear literal
-/// may follow (see [`follows_clear`]).
-static CLEAR_AFTER: [u8; 256] = {
-    let mut table = [SEEN_CLEAR; 256];
+/// Whether the literal starting at `start` follows a byte outside
+/// `[a-z0-9]` (or starts the text), as clear literals must (see [`Lit`]).
+#[inline]
+fn follows_clear(haystack: &[u8], start: usize) -> bool {
+    start == 0 || CLEAR_AFTER[haystack[start - 1] as usize]
+}
+
+/// Whether a byte is outside `[a-z0-9]`: one load in the first pass over
+/// the walk's match states, where two range checks cost more.
+static CLEAR_AFTER: [bool; 256] = {
+    let mut table = [true; 256];
     let mut b = 0;
     while b < 256 {
         if (b >= b'a' as usize && b <= b'z' as usize) || (b >= b'0' as usize && b <= b'9' as usize)
         {
-            table[b] = 0;
+            table[b] = false;
         }
         b += 1;
     }
     table
 };
-
-/// Whether the literal starting at `start` follows a byte outside
-/// `[a-z0-9]` (or starts the text), as clear literals must (see [`Lit`]).
-#[inline]
-fn follows_clear(haystack: &[u8], start: usize) -> bool {
-    start == 0 || !matches!(haystack[start - 1], b'a'..=b'z' | b'0'..=b'9')
-}
 
 /// Marks a rule as done (checked or already hit) in the scratch marks.
 const DONE: u8 = 0x80;
@@ -1008,14 +1008,13 @@ impl RuleSet {
             return;
         };
         // The walk only notes the match states it passes; what they hold is
-        // sorted out after, in a loop of its own. A gate literal is noted
-        // once (and once more when first seen clear), so its gates are
-        // opened once however often it occurs; an anchor literal is kept
-        // with where it ends, for its rules to gather if they open.
+        // sorted out after, in loops of their own. Every gate literal seen
+        // is noted once in `touched`, with whether it was seen clear in
+        // `seen` (no branch on what was seen before), so its gates are
+        // opened once however often it occurs. A state that ends no gate
+        // literal notes the sentinel. Anchors are gathered later, from the
+        // same states, only for rules that open.
         let walked = prefilter.walk(haystack, states);
-        // Every gate literal seen is noted once in `touched`, with whether
-        // it was seen clear in `seen`: no branch on what was seen before.
-        // A state that ends no gate literal notes the sentinel.
         seen.resize(self.literals.len(), 0);
         wanted.resize(self.literals.len(), 0);
         touched.resize(self.literals.len(), 0);
@@ -1024,13 +1023,8 @@ impl RuleSet {
         let (seen, touched) = (&mut seen[..], &mut touched[..]);
         let mut distinct = 0;
         let mut note = |l: usize, start: usize| {
-            let before = if start == 0 {
-                b' '
-            } else {
-                haystack[start - 1]
-            };
             let old = seen[l];
-            seen[l] = old | SEEN | CLEAR_AFTER[before as usize];
+            seen[l] = old | SEEN | (SEEN_CLEAR * u8::from(follows_clear(haystack, start)));
             touched[distinct] = l as u32;
             distinct += usize::from(old == 0);
         };

@@ -205,7 +205,7 @@ impl Walker {
         let (out_first, out_second) = out.split_at_mut(mid);
         let mut one = self.start;
         let mut two = self.start;
-        for &byte in &first[mid - (self.longest - 1)..] {
+        for &byte in &first[mid - self.longest.saturating_sub(1)..] {
             two = self.step(two, byte);
         }
         let (mut found_one, mut found_two) = (0, 0);
