@@ -352,14 +352,33 @@ impl Sanitizer {
         hits.clear();
         view.build(text);
         engine.rules.matches(&view.text, seen, hits);
+        // Spaced-out words that ran together, split again: another reading
+        // of the plain text, not an encoding.
+        if !view.joined.is_empty()
+            && engine
+                .rules
+                .vocabulary
+                .split_runs(&view.text, &view.joined, decoded)
+            && let Ok(split) = std::str::from_utf8(decoded)
+        {
+            engine.rules.matches(split, seen, hits);
+        }
         let plain = hits.len();
+        // Hidden texts are scanned on a view of their own; a flood hidden
+        // in one counts as one in the text.
+        let mut repeat = view.repeat;
+        let mut scan =
+            |inner: &mut View, hidden: &str, seen: &mut MatchScratch, hits: &mut Vec<u16>| {
+                inner.build(hidden);
+                engine.rules.matches(&inner.text, seen, hits);
+                repeat = repeat.max(inner.repeat);
+            };
 
         if view.hidden.len() >= 3 {
             if let Some(rule) = engine.tag_smuggling {
                 push_once(hits, rule);
             }
-            inner.build(&view.hidden);
-            engine.rules.matches(&inner.text, seen, hits);
+            scan(inner, &view.hidden, seen, hits);
         }
         for &(start, end, encoding) in &view.encoded {
             decoded.clear();
@@ -368,8 +387,7 @@ impl Sanitizer {
                 Encoding::Base64 => decode_base64(&text.as_bytes()[start..end], decoded),
             };
             if ok && let Some(decoded) = printable(decoded) {
-                inner.build(decoded);
-                engine.rules.matches(&inner.text, seen, hits);
+                scan(inner, decoded, seen, hits);
             }
         }
         decoded.clear();
@@ -380,18 +398,15 @@ impl Sanitizer {
             && decode_binary_and_morse(text, decoded)
             && let Ok(plain_text) = std::str::from_utf8(decoded)
         {
-            inner.build(plain_text);
-            engine.rules.matches(&inner.text, seen, hits);
+            scan(inner, plain_text, seen, hits);
         }
         if view.percent_escapes >= 3 {
             let unescaped = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
-            inner.build(&unescaped);
-            engine.rules.matches(&inner.text, seen, hits);
+            scan(inner, &unescaped, seen, hits);
         }
         for &(start, end) in &view.reversed {
             let reversed: String = text[start..end].chars().rev().collect();
-            inner.build(&reversed);
-            engine.rules.matches(&inner.text, seen, hits);
+            scan(inner, &reversed, seen, hits);
         }
         if hits.len() > plain
             && hits[plain..]
@@ -402,7 +417,7 @@ impl Sanitizer {
             push_once(hits, rule);
         }
         if let Some(rule) = engine.repeated_token
-            && view.repeat >= REPEATS
+            && repeat >= REPEATS
         {
             push_once(hits, rule);
         }
@@ -639,8 +654,9 @@ fn decode_base64(src: &[u8], out: &mut Vec<u8>) -> bool {
     false
 }
 
-/// The decoded bytes as text, if they are UTF-8 and mostly printable: random
-/// identifiers decode to binary noise and are left alone.
+/// The decoded bytes as text, if they are UTF-8 and mostly printable (any
+/// script, marks and emoji included): random identifiers decode to binary
+/// noise, invalid UTF-8 or control characters, and are left alone.
 fn printable(bytes: &[u8]) -> Option<&str> {
     let text = std::str::from_utf8(bytes).ok()?;
     if text.len() < MIN_DECODED {
@@ -649,7 +665,7 @@ fn printable(bytes: &[u8]) -> Option<&str> {
     let total = text.chars().count();
     let readable = text
         .chars()
-        .filter(|c| c.is_alphanumeric() || *c == ' ' || c.is_ascii_punctuation())
+        .filter(|c| !c.is_control() || c.is_whitespace())
         .count();
     (readable * 10 >= total * 9).then_some(text)
 }

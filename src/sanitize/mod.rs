@@ -100,6 +100,7 @@ mod layer;
 mod normalize;
 mod policy;
 mod rules;
+mod segment;
 mod walk;
 
 pub use clean::clean;

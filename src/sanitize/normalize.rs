@@ -125,6 +125,10 @@ pub(crate) struct View {
     /// The longest run of one token, or of a cycle of two or three tokens,
     /// repeated back to back in `text`, in repetitions (see [`Repeats`]).
     pub repeat: usize,
+    /// Byte ranges of `text` where spaced-out letters were joined though no
+    /// wider gap marked their words: they may hold several words run
+    /// together (`outputyour`).
+    pub joined: Vec<(usize, usize)>,
 }
 
 #[derive(Default)]
@@ -185,6 +189,7 @@ impl View {
         out.reserve(raw.len());
         self.hidden.clear();
         self.encoded.clear();
+        self.joined.clear();
         self.reversed.clear();
         self.percent_escapes = 0;
         self.invisible = 0;
@@ -325,8 +330,13 @@ impl Builder<'_> {
                 // The joining reads the wide gaps (folding kept the length).
                 self.view.text = with_gaps(&self.view.text, &self.gaps);
             }
-            // With word gaps marked, even two-letter words were spaced out.
-            join_spaced_letters(&mut self.view.text, if self.wide_gap { 2 } else { 4 });
+            // With word gaps marked, even two-letter words were spaced out;
+            // without, a run may be words run together.
+            if self.wide_gap {
+                join_spaced_letters(&mut self.view.text, 2, None);
+            } else {
+                join_spaced_letters(&mut self.view.text, 4, Some(&mut self.view.joined));
+            }
         }
         if self.wide_gap && self.spaced {
             let text = &mut self.view.text;
@@ -496,7 +506,7 @@ impl Builder<'_> {
                     token.confusable += usize::from(class == Plain::Confusable);
                 }
                 Plain::Mark => {
-                    let on = base.unwrap_or_else(|| last_char(&self.out).map_or(0x20, u32::from));
+                    let on = base.unwrap_or_else(|| mark_base(&self.out, self.single_run));
                     if on < 0x0530 {
                         // Diacritics go from Latin, Greek and Cyrillic letters.
                         append(&mut self.out, bytes, copied, i);
@@ -783,8 +793,8 @@ impl Builder<'_> {
             // Diacritics go from Latin, Greek and Cyrillic letters; other
             // scripts (Indic vowel signs, viramas) need their marks.
             // Arabic and Hebrew vowel points are optional and go too.
-            let base = last_char(&self.out).unwrap_or(' ');
-            if base >= '\u{0530}' && !is_pointing(d) {
+            let base = mark_base(&self.out, self.single_run);
+            if base >= 0x0530 && !is_pointing(d) {
                 if self.token.chars == 0 {
                     self.push_letter(d, false);
                 } else {
@@ -1132,6 +1142,17 @@ fn with_gaps(text: &str, gaps: &[usize]) -> String {
     }
     out.push_str(&text[from..]);
     out
+}
+
+/// The letter a combining mark pushed after `out` sits on, as a code
+/// point (a space when none): the last character, or, for a mark spaced
+/// out from its letter (`प ा स`) in a run of lone letters, the letter
+/// before the space.
+fn mark_base(out: &[u8], single_run: usize) -> u32 {
+    match last_char(out) {
+        Some(' ') if single_run > 0 => last_char(&out[..out.len() - 1]).map_or(0x20, u32::from),
+        last => last.map_or(0x20, u32::from),
+    }
 }
 
 /// The last character of the skeleton's bytes.
@@ -1568,8 +1589,13 @@ pub(crate) fn confusable(c: char) -> Option<char> {
 /// spaces (the builder does not count `我、你、他、她` as a spaced run, but
 /// the view has spaces for those commas, so when other spaced letters send
 /// a text here, such a list is joined too), and never in one run with
-/// letters of other scripts.
-fn join_spaced_letters(text: &mut String, min: usize) {
+/// letters of other scripts. Where `joined` is given, each joined run's
+/// byte range in the result is appended to it.
+fn join_spaced_letters(
+    text: &mut String,
+    min: usize,
+    mut joined: Option<&mut Vec<(usize, usize)>>,
+) {
     let parts = split_keep(text);
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -1595,8 +1621,12 @@ fn join_spaced_letters(text: &mut String, min: usize) {
         // words: a run with them must be twice as long.
         let needed = if marked { 2 * min } else { min };
         if (end - i) / 2 + 1 >= needed {
+            let start = out.len();
             for letter in parts[i..=end].iter().step_by(2) {
                 out.push_str(letter);
+            }
+            if let Some(joined) = joined.as_deref_mut() {
+                joined.push((start, out.len()));
             }
             i = end + 1;
         } else {
@@ -1628,7 +1658,9 @@ fn is_letter_separator(sep: &str) -> bool {
 fn spaced_letter(word: &str) -> Option<bool> {
     let mut chars = word.chars();
     let c = chars.next()?;
-    (c.is_alphanumeric() && !is_hangul(c) && chars.all(is_combining_mark)).then(|| is_cjk(c))
+    // A mark spaced out from its letter (`प ा`) is a letter of the run.
+    ((c.is_alphanumeric() || is_combining_mark(c)) && !is_hangul(c) && chars.all(is_combining_mark))
+        .then(|| is_cjk(c))
 }
 
 /// Splits into alternating alphanumeric words and separator runs.
@@ -1861,6 +1893,12 @@ mod tests {
                 "है कि वो भी न",
                 "है कि वो भी न",
             ),
+            (
+                "marks spaced out from their letters",
+                "हमारा प ा स व र ् ड",
+                "हमारा पासवर्ड",
+            ),
+            ("thai marks spaced out", "ร ห ั ส ผ ่ า น", "รหัสผ่าน"),
             ("kana between spaces", "パ ス ワ ー ド", "パスワード"),
             ("chinese list kept", "我、你、他、她、它", "我 你 他 她 它"),
             (

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use super::segment::Vocabulary;
 use super::walk::{Passed, Walker};
 use regex_automata::hybrid::dfa::{Cache as ReverseCache, DFA as ReverseDfa};
 use regex_automata::meta::Regex;
@@ -288,6 +289,9 @@ pub(crate) struct RuleSet {
     /// The score past which only meta rules are still tried (see
     /// [`RuleSet::matches`]).
     saturation: f32,
+    /// The words of the rules' patterns, for splitting spaced-out letters
+    /// that ran together.
+    pub vocabulary: Vocabulary,
 }
 
 /// The default saturation: a score that every verdict threshold up to it
@@ -740,6 +744,7 @@ impl RuleSet {
         let mut always = Vec::new();
         let mut anchor_literals: Vec<u32> = Vec::new();
         let mut ids = std::collections::HashSet::new();
+        let mut vocabulary = Vocabulary::new();
         for rule in rules {
             if !(rule.weight > 0.0 && rule.weight <= 1.0) {
                 return Err(RuleError::Weight {
@@ -779,6 +784,7 @@ impl RuleSet {
                 .build()
                 .parse(&expanded)
                 .map_err(|e| invalid(e.to_string()))?;
+            vocabulary.add_pattern(&hir);
             let index = compiled.len() as u16;
             let (prefix, suffix, groups) = required_literals(&hir);
             let (gates, anchor) = gates(prefix, groups);
@@ -938,6 +944,7 @@ impl RuleSet {
             always,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             saturation: SATURATION,
+            vocabulary,
         })
     }
 
