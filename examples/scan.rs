@@ -43,15 +43,20 @@ fn main() -> ExitCode {
     let mut stdout = io::stdout().lock();
     let mut counts = [0usize; 3];
     let mut errors = 0usize;
-    for line in stdin.lines() {
-        let line = match line {
+    // Lines as bytes: a line that is not UTF-8 gets its own error line and
+    // the lines after it are still judged.
+    for line in stdin.split(b'\n') {
+        let mut line = match line {
             Ok(line) => line,
             Err(error) => {
                 eprintln!("scan: cannot read stdin: {error}");
                 return ExitCode::FAILURE;
             }
         };
-        let out = match serde_json::from_str::<Value>(&line) {
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        let out = match serde_json::from_slice::<Value>(&line) {
             Ok(Value::Object(object)) => match object.get("text") {
                 Some(Value::String(text)) => {
                     let judgement = judge.judge(role, text, text.chars().count());

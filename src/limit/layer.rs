@@ -104,6 +104,13 @@ impl BodyLimitLayer {
     /// trailers, if any) with an exact size hint, and an oversized body is
     /// answered with 413 without calling it. A body that cannot be read is
     /// answered with `400 Bad Request`.
+    ///
+    /// A body that arrives in one frame is kept as that frame, uncopied;
+    /// one that arrives in several is collected into one buffer sized from
+    /// its `Content-Length`, so it is allocated once. The declared length
+    /// is trusted up to 4 MiB only: a client that declares a large body and
+    /// then stalls cannot make each connection reserve the whole limit, so
+    /// a larger body grows its buffer as it arrives.
     pub fn buffer(mut self, buffer: bool) -> Self {
         self.config_mut().buffer = buffer;
         self

@@ -13,11 +13,11 @@ static SUSPECT: [bool; 256] = {
         b += 1;
     }
     table[0x7F] = true;
-    table[0xC2] = true; // U+0080..U+009F (C1 controls)
-    table[0xE1] = true; // U+180E
-    table[0xE2] = true; // U+200B..U+200D, U+202A..U+202E, U+2060..U+2069
-    table[0xEF] = true; // U+FEFF
-    table[0xF3] = true; // U+E0000..U+E007F (tags)
+    table[0xC2] = true; // U+0080..U+009F (C1 controls), U+00AD
+    table[0xE1] = true; // U+17B4..U+17B5, U+180E
+    table[0xE2] = true; // U+200B..U+200D, U+202A..U+202E, U+2060..U+206F
+    table[0xEF] = true; // U+FE00..U+FE0F, U+FEFF, U+FFF9..U+FFFB
+    table[0xF3] = true; // U+E0000..U+E007F (tags), U+E0100..U+E01EF
     table
 };
 
@@ -37,6 +37,8 @@ enum Class {
     Joiner,
     /// A tag character: kept only inside an emoji tag sequence.
     Tag,
+    /// A variation selector: kept only right after a character it can vary.
+    Variation,
 }
 
 fn class(c: char) -> Class {
@@ -45,11 +47,20 @@ fn class(c: char) -> Class {
         '\0'..='\u{1F}' | '\u{7F}'..='\u{9F}' => Class::Remove,
         // Bidi embeddings, overrides and isolates.
         '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => Class::Remove,
-        // Zero-width space, word joiner, invisible operators, BOM, Mongolian
-        // vowel separator.
-        '\u{200B}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{180E}' => Class::Remove,
+        // Zero-width space, word joiner, invisible operators, the deprecated
+        // format controls, BOM, Mongolian vowel separator, soft hyphen,
+        // Khmer's invisible vowels, interlinear annotation marks.
+        '\u{200B}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{206A}'..='\u{206F}'
+        | '\u{FEFF}'
+        | '\u{180E}'
+        | '\u{AD}'
+        | '\u{17B4}'..='\u{17B5}'
+        | '\u{FFF9}'..='\u{FFFB}' => Class::Remove,
         ZWJ | ZWNJ => Class::Joiner,
         '\u{E0000}'..='\u{E007F}' => Class::Tag,
+        '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}' => Class::Variation,
         _ => Class::Keep,
     }
 }
@@ -88,6 +99,18 @@ fn ends_emoji(c: char) -> bool {
     is_pictographic(c) || c == '\u{FE0F}'
 }
 
+/// Whether a variation selector after `prev` is kept: one selector right
+/// after a character other than ASCII (emoji, CJK ideographs, symbols), a
+/// digit, `#` or `*` (keycaps). A run of selectors after one character, the
+/// way bytes are smuggled in them, keeps only its first.
+fn variation_kept(prev: Option<char>) -> bool {
+    prev.is_some_and(|p| {
+        class(p) == Class::Keep
+            && !p.is_whitespace()
+            && (!p.is_ascii() || p.is_ascii_digit() || p == '#' || p == '*')
+    })
+}
+
 fn joiner_needed(joiner: char, prev: Option<char>, next: Option<char>) -> bool {
     let (Some(prev), Some(next)) = (prev, next) else {
         return false;
@@ -119,8 +142,12 @@ fn flag_tags_len(rest: &str) -> usize {
 /// Removed: C0 and C1 controls except tab, line feed and carriage return;
 /// bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069);
 /// tag characters (U+E0000–U+E007F) except in emoji tag sequences such as
-/// the flag of Scotland; zero-width space, word joiner and invisible
-/// operators (U+200B, U+2060–U+2064), U+FEFF and U+180E; ZWJ and ZWNJ except
+/// the flag of Scotland; zero-width space, word joiner, invisible operators
+/// and deprecated format controls (U+200B, U+2060–U+2064, U+206A–U+206F),
+/// U+FEFF, U+180E, the soft hyphen, Khmer's invisible vowels (U+17B4–U+17B5)
+/// and interlinear annotation marks (U+FFF9–U+FFFB); variation selectors
+/// (U+FE00–U+FE0F, U+E0100–U+E01EF) except one right after a character it
+/// can vary (not ASCII, or a keycap's digit, `#` or `*`); ZWJ and ZWNJ except
 /// between letters of scripts that spell with them (Arabic, Persian, Indic,
 /// Sinhala, Myanmar, Khmer, Mongolian) and ZWJ inside emoji sequences.
 ///
@@ -189,6 +216,7 @@ fn removes(text: &str, at: usize, c: char) -> bool {
             !joiner_needed(c, prev, next)
         }
         Class::Tag => !in_flag_sequence(text, at),
+        Class::Variation => !variation_kept(text[..at].chars().next_back()),
     }
 }
 
@@ -240,6 +268,7 @@ fn clean_from(text: &str, start: usize) -> String {
                 let next = rest.peek().map(|(_, n)| *n);
                 joiner_needed(c, prev_kept, next)
             }
+            Class::Variation => variation_kept(prev_kept),
         };
         if keep {
             out.push(c);
@@ -306,6 +335,25 @@ mod tests {
             ("vs16 zwj", "❤\u{FE0F}\u{200D}🔥", "❤\u{FE0F}\u{200D}🔥"),
             ("zwj at end", "👩\u{200D}", "👩"),
             ("double zwnj in telugu", "న్\u{200C}\u{200C}న", "న్\u{200C}న"),
+            ("soft hyphen", "ig\u{AD}nore", "ignore"),
+            ("deprecated format controls", "a\u{206A}\u{206F}b", "ab"),
+            (
+                "emoji presentation kept",
+                "❤\u{FE0F} ☺\u{FE0E}",
+                "❤\u{FE0F} ☺\u{FE0E}",
+            ),
+            ("keycap kept", "1\u{FE0F}\u{20E3}", "1\u{FE0F}\u{20E3}"),
+            (
+                "ideographic variation kept",
+                "葛\u{E0100}城",
+                "葛\u{E0100}城",
+            ),
+            (
+                "selectors smuggling bytes",
+                "😀\u{FE01}\u{E0150}\u{E0165}\u{FE03}",
+                "😀\u{FE01}",
+            ),
+            ("selector after ascii letter", "hi\u{FE0F}\u{E0101}", "hi"),
             (
                 "typographic kept",
                 "“quotes” — and ‘more’…",
@@ -355,7 +403,17 @@ mod tests {
             Just('a'),
             Just(' '),
         ];
-        proptest::collection::vec(prop_oneof![special, any::<char>()], 0..48)
+        let more = prop_oneof![
+            Just('\u{AD}'),
+            Just('\u{206A}'),
+            Just('\u{FE00}'),
+            Just('\u{FE0E}'),
+            Just('\u{E0100}'),
+            Just('1'),
+            Just('#'),
+            Just('漢'),
+        ];
+        proptest::collection::vec(prop_oneof![special, more, any::<char>()], 0..48)
             .prop_map(|chars| chars.into_iter().collect())
     }
 
@@ -363,8 +421,11 @@ mod tests {
         #[test]
         fn cleaned_text_has_no_removed_class(text in tricky_text()) {
             let cleaned = clean(&text);
-            for c in cleaned.chars() {
+            for (at, c) in cleaned.char_indices() {
                 proptest::prop_assert!(class(c) != Class::Remove, "{c:?} kept in {cleaned:?}");
+                // Joiners, tags and selectors only where their context
+                // keeps them.
+                proptest::prop_assert!(!removes(&cleaned, at, c), "{c:?} kept out of context in {cleaned:?}");
             }
         }
 

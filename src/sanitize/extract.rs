@@ -112,7 +112,8 @@ pub trait Extractor: Send + Sync + 'static {
 pub struct OpenAiChat;
 
 /// The Anthropic Messages request: `system` (string or text blocks), message
-/// text blocks, `tool_use` input, `tool_result` content, document text, and
+/// text blocks, `tool_use` input, `tool_result` content, documents (text,
+/// title, context), `search_result` blocks (title, text), and
 /// `tools[].description`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AnthropicMessages;
@@ -364,22 +365,31 @@ fn anthropic_blocks(
                 None => Visit::Continue(()),
             },
             "tool_result" => anthropic_content(block, Role::Tool, path, seen, visit),
-            "document" => match block.get_mut("source") {
-                Some(source) => under(path, "source", |path| {
-                    match source.get("type").and_then(Value::as_str) {
-                        Some("text") => text_at(source, role, path, "data", visit),
-                        Some("content") => anthropic_content(source, role, path, seen, visit),
-                        _ => Visit::Continue(()),
-                    }
-                }),
-                None => Visit::Continue(()),
-            },
+            "document" => {
+                text_at(block, role, path, "title", visit)?;
+                text_at(block, role, path, "context", visit)?;
+                match block.get_mut("source") {
+                    Some(source) => under(path, "source", |path| {
+                        match source.get("type").and_then(Value::as_str) {
+                            Some("text") => text_at(source, role, path, "data", visit),
+                            Some("content") => anthropic_content(source, role, path, seen, visit),
+                            _ => Visit::Continue(()),
+                        }
+                    }),
+                    None => Visit::Continue(()),
+                }
+            }
+            // Search results the client passes in (retrieved text, the way
+            // indirect injections arrive).
+            "search_result" => {
+                text_at(block, role, path, "title", visit)?;
+                anthropic_content(block, role, path, seen, visit)
+            }
             // Binary or signed content: nothing to scan, and thinking blocks
             // must reach the provider unchanged for their signatures.
             "image"
             | "thinking"
             | "redacted_thinking"
-            | "search_result"
             | "web_search_tool_result"
             | "container_upload" => Visit::Continue(()),
             _ => {
@@ -474,7 +484,10 @@ mod tests {
                 ]},
                 {"role": "user", "content": [
                     {"type": "tool_result", "tool_use_id": "t", "content": [{"type": "text", "text": "found"}]},
-                    {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "doc body"}},
+                    {"type": "document", "title": "doc title", "context": "doc context",
+                     "source": {"type": "text", "media_type": "text/plain", "data": "doc body"}},
+                    {"type": "search_result", "source": "https://example.com", "title": "result title",
+                     "content": [{"type": "text", "text": "result text"}]},
                     {"type": "mystery"}
                 ]}
             ],
@@ -498,7 +511,15 @@ mod tests {
                 ),
                 (Role::Assistant, "/messages/1/content/2/input/n/1", "two"),
                 (Role::Tool, "/messages/2/content/0/content/0/text", "found"),
+                (Role::User, "/messages/2/content/1/title", "doc title"),
+                (Role::User, "/messages/2/content/1/context", "doc context"),
                 (Role::User, "/messages/2/content/1/source/data", "doc body"),
+                (Role::User, "/messages/2/content/2/title", "result title"),
+                (
+                    Role::User,
+                    "/messages/2/content/2/content/0/text",
+                    "result text"
+                ),
                 (Role::Tool, "/tools/0/description", "looks up"),
             ]
         );

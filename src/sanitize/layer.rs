@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, TRANSFER_ENCODING};
 use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::combinators::Collect;
@@ -37,8 +37,8 @@ pub static REPORT_HEADER: HeaderName = HeaderName::from_static("x-spark-sanitize
 #[non_exhaustive]
 pub enum Format {
     /// From the [`Provider`](crate::marker::Provider) marker when present,
-    /// else from the path (`…/chat/completions` is OpenAI, `…/messages` is
-    /// Anthropic), else `text/plain` bodies as plain text. Other requests pass
+    /// else from the path (`…/chat/completions` and the legacy
+    /// `…/completions` are OpenAI, `…/messages` is Anthropic), else `text/plain` bodies as plain text. Other requests pass
     /// through untouched.
     Auto,
     /// OpenAI Chat Completions.
@@ -383,6 +383,9 @@ where
                     };
                     match screened {
                         Ok((bytes, report)) => {
+                            // The body is whole now: a length, never chunked
+                            // framing as well (RFC 9112 forbids both).
+                            parts.headers.remove(TRANSFER_ENCODING);
                             parts
                                 .headers
                                 .insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
@@ -447,7 +450,9 @@ fn format_of<B>(format: &Format, request: &Request<B>) -> Option<Kind2> {
                             .to_ascii_lowercase()
                             .starts_with("text/plain")
                     });
-                if path.ends_with("/chat/completions") {
+                // `/completions` takes the legacy `prompt` (the OpenAI
+                // extractor reads it), `/chat/completions` the messages.
+                if path.ends_with("/completions") {
                     Kind2::OpenAi
                 } else if path.ends_with("/messages") {
                     Kind2::Anthropic
@@ -543,14 +548,18 @@ impl Walk<'_> {
         let judge = &self.config.judge;
         let limits = judge.limits();
         let policy = judge.policy(field.role);
-        if policy.cleans()
-            && let Cow::Owned(cleaned) = super::clean(field.text)
-        {
-            self.chars_removed += field.text.chars().count() - cleaned.chars().count();
-            *field.text = cleaned;
-            self.changed = true;
-        }
-        let chars = field.text.chars().count();
+        // Limits count what would be forwarded; detection reads the text as
+        // sent, since what cleaning removes (a right-to-left override, tag
+        // characters) is what hides an attack.
+        let cleaned = match policy.cleans().then(|| super::clean(field.text)) {
+            Some(Cow::Owned(cleaned)) => Some(cleaned),
+            _ => None,
+        };
+        let chars = cleaned
+            .as_deref()
+            .unwrap_or(field.text.as_str())
+            .chars()
+            .count();
         let limit = limits.per_field(field.role);
         if chars > limit {
             self.reject_size(
@@ -579,6 +588,11 @@ impl Walk<'_> {
             return Visit::Break(());
         }
         let judgement = judge.judge(field.role, field.text, chars);
+        if let Some(cleaned) = cleaned {
+            self.chars_removed += field.text.chars().count() - chars;
+            *field.text = cleaned;
+            self.changed = true;
+        }
         if judgement.verdict == Verdict::Allow {
             return Visit::Continue(());
         }
@@ -683,19 +697,27 @@ fn screen(config: &Config, kind: &Kind2, bytes: Bytes) -> Result<(Bytes, Sanitiz
         return Err(Problem::new(RejectionKind::InvalidJson)
             .with_detail("the request body must be a JSON object"));
     }
+    let limit = config.judge.limits().max_messages;
+    let too_many = |messages: usize| {
+        Problem::new(RejectionKind::PayloadTooLarge)
+            .with_detail(format!(
+                "the request has {messages} messages; the limit is {limit}"
+            ))
+            .with_member("field", "/messages")
+            .with_member("limit", limit)
+            .with_member("unit", "messages")
+    };
+    // The built-in formats' message count is known before any text is
+    // cleaned or scored; a custom extractor reports its own as it goes.
+    if matches!(kind, Kind2::OpenAi | Kind2::Anthropic)
+        && let Some(Value::Array(messages)) = value.get("messages")
+        && messages.len() > limit
+    {
+        return Err(too_many(messages.len()));
+    }
     let (seen, _) = extractor.extract(&mut value, &mut path, &mut |field| walk.visit(field));
-    if walk.rejection.is_none() && seen.messages > config.judge.limits().max_messages {
-        let limit = config.judge.limits().max_messages;
-        walk.rejection = Some(
-            Problem::new(RejectionKind::PayloadTooLarge)
-                .with_detail(format!(
-                    "the request has {} messages; the limit is {limit}",
-                    seen.messages
-                ))
-                .with_member("field", "/messages")
-                .with_member("limit", limit)
-                .with_member("unit", "messages"),
-        );
+    if walk.rejection.is_none() && seen.messages > limit {
+        walk.rejection = Some(too_many(seen.messages));
     }
     finish(
         walk,
@@ -822,6 +844,25 @@ mod tests {
         );
         assert_eq!(length.unwrap(), forwarded.len().to_string().as_str());
         assert_eq!(report.unwrap().chars_removed, 3);
+    }
+
+    #[tokio::test]
+    async fn evasions_that_cleaning_removes_are_judged_before_cleaning() {
+        let reversed: String = ATTACK.chars().rev().collect();
+        let tagged: String = ATTACK
+            .chars()
+            .map(|c| char::from_u32(0xE0000 + c as u32).unwrap())
+            .collect();
+        for hidden in [
+            format!("Hi \u{202E}{reversed}\u{202C}"),
+            format!("Hello there{tagged}"),
+        ] {
+            let (response, json, seen) =
+                call(SanitizeLayer::new(), "/v1/chat/completions", chat(&hidden)).await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{hidden:?}");
+            assert_eq!(json["type"], "urn:spark-tower:problem:input-rejected");
+            assert!(seen.0.lock().unwrap().is_none(), "not forwarded");
+        }
     }
 
     #[tokio::test]
@@ -1016,6 +1057,36 @@ mod tests {
         let (response, _, seen) = call(SanitizeLayer::new(), "/v1/embeddings", chat(ATTACK)).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(seen.0.lock().unwrap().clone().unwrap().0, chat(ATTACK));
+
+        // The legacy completions route is screened for its `prompt`.
+        let legacy = json!({"model": "m", "prompt": ATTACK}).to_string();
+        let (response, json, _) = call(SanitizeLayer::new(), "/v1/completions", legacy).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(json["field"], "/prompt");
+    }
+
+    #[tokio::test]
+    async fn forwarded_body_has_a_length_not_chunked_framing() {
+        let inner = service_fn(|request: Request<RequestBody<Full<Bytes>>>| async move {
+            let framing = format!(
+                "{:?} {:?}",
+                request.headers().get(CONTENT_LENGTH),
+                request.headers().get(TRANSFER_ENCODING)
+            );
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(framing))))
+        });
+        let body = chat("hello");
+        let request = Request::post("/v1/chat/completions")
+            .header(TRANSFER_ENCODING, "chunked")
+            .body(Full::new(Bytes::from(body.clone())))
+            .unwrap();
+        let response = SanitizeLayer::new()
+            .layer(inner)
+            .oneshot(request)
+            .await
+            .unwrap();
+        let framing = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(framing, format!("Some({:?}) None", body.len().to_string()));
     }
 
     #[tokio::test]
