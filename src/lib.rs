@@ -43,11 +43,12 @@
 //! | `headers` | [`headers::SecurityHeadersLayer`]: security headers for JSON APIs | yes |
 //! | `limit` | [`limit::BodyLimitLayer`]: body limits that hold for chunked and streamed bodies | yes |
 //! | `sanitize` | [`sanitize::SanitizeLayer`] and [`sanitize::Sanitizer`]: per-field limits, cleaning, prompt-injection detection | yes |
+//! | `circuit` | [`circuit::CircuitBreakerLayer`]: per-provider circuit breakers | yes |
 //! | `gateway` | [`gateway`]: provider routing, provider client, mock provider, router builder | yes |
 //! | `full` | every feature above | no |
 //!
 //! The [`problem`], [`marker`] and [`body`] modules are always built. Layers
-//! still to come (circuit, auth, jwt, rate-limit, errors, metrics, cache,
+//! still to come (auth, jwt, rate-limit, errors, metrics, cache,
 //! health, Redis backends) get their own features as they land.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -65,6 +66,9 @@ pub mod sanitize;
 
 #[cfg(feature = "headers")]
 pub mod headers;
+
+#[cfg(feature = "circuit")]
+pub mod circuit;
 
 #[cfg(feature = "gateway")]
 pub mod gateway;

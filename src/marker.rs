@@ -111,6 +111,13 @@ impl Provider {
     }
 }
 
+impl AsRef<str> for Provider {
+    /// The provider's name (see [`Provider::name`]).
+    fn as_ref(&self) -> &str {
+        self.name()
+    }
+}
+
 impl PartialEq for Provider {
     fn eq(&self, other: &Self) -> bool {
         self.name() == other.name()

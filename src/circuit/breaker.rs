@@ -1,0 +1,685 @@
+//! One key's breaker: its state machine, kept in one atomic word.
+//!
+//! The word holds the state, the half-open probe counts and a generation
+//! that every transition bumps. A call admitted in closed state costs one
+//! load; a permit remembers the generation it was admitted in, so an
+//! outcome that arrives after the state moved on (a slow call finishing
+//! after the breaker opened) is not counted against the new state. Probe
+//! slots are taken and given back by compare-and-swap on the same word, so
+//! half-open never admits more than its probes. Transitions (rare) also
+//! take the breaker's own mutex, which orders them with the data they
+//! publish (when the open wait ends, when half-open began).
+
+use std::fmt;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use metrics::{Counter, Gauge};
+
+use super::classify::Outcome;
+use super::clock::Clock;
+use super::config::CircuitConfig;
+use super::window::{Mark, Outcomes, Totals};
+use crate::marker::ProviderApi;
+
+/// A breaker's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CircuitState {
+    /// Calls pass and their outcomes are counted.
+    Closed,
+    /// Calls are rejected until the open wait ends.
+    Open,
+    /// A few probe calls pass; their outcomes decide.
+    HalfOpen,
+    /// Set by hand: every call is rejected until reset.
+    ForcedOpen,
+    /// Set by hand: every call passes and nothing trips it until reset.
+    ForcedClosed,
+}
+
+impl CircuitState {
+    const ALL: [Self; 5] = [
+        Self::Closed,
+        Self::Open,
+        Self::HalfOpen,
+        Self::ForcedOpen,
+        Self::ForcedClosed,
+    ];
+
+    /// The state's name, as a metrics label.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::Open => "open",
+            Self::HalfOpen => "half_open",
+            Self::ForcedOpen => "forced_open",
+            Self::ForcedClosed => "forced_closed",
+        }
+    }
+
+    /// The value of the `spark_circuit_state` gauge: 0 closed, 1 open,
+    /// 2 half-open, 3 forced open, 4 forced closed.
+    pub const fn gauge(self) -> f64 {
+        match self {
+            Self::Closed => 0.0,
+            Self::Open => 1.0,
+            Self::HalfOpen => 2.0,
+            Self::ForcedOpen => 3.0,
+            Self::ForcedClosed => 4.0,
+        }
+    }
+}
+
+impl fmt::Display for CircuitState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// The word: bits 0-2 state, 3-18 probes in flight, 19-34 probe successes,
+// 35-63 the generation.
+const STATE_BITS: u64 = 0b111;
+const PROBE_ONE: u64 = 1 << 3;
+const PROBE_MASK: u64 = 0xFFFF << 3;
+const SUCCESS_ONE: u64 = 1 << 19;
+const SUCCESS_MASK: u64 = 0xFFFF << 19;
+const GENERATION_SHIFT: u32 = 35;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Word(u64);
+
+impl Word {
+    fn new(state: CircuitState, generation: u64) -> Self {
+        let index = CircuitState::ALL
+            .iter()
+            .position(|&s| s == state)
+            .unwrap_or(0) as u64;
+        Self(index | generation << GENERATION_SHIFT)
+    }
+
+    fn state(self) -> CircuitState {
+        CircuitState::ALL[(self.0 & STATE_BITS) as usize % CircuitState::ALL.len()]
+    }
+
+    fn generation(self) -> u64 {
+        self.0 >> GENERATION_SHIFT
+    }
+
+    fn probes(self) -> u32 {
+        ((self.0 & PROBE_MASK) >> 3) as u32
+    }
+
+    fn successes(self) -> u32 {
+        ((self.0 & SUCCESS_MASK) >> 19) as u32
+    }
+
+    /// The next state, in the next generation (it wraps: a permit that
+    /// outlives 2^29 transitions is the only one misread).
+    fn next(self, state: CircuitState) -> Self {
+        Self::new(state, (self.generation() + 1) & ((1 << 29) - 1))
+    }
+}
+
+/// A call turned away: its breaker, and when to try again.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub breaker: Arc<Breaker>,
+    pub retry_after: Duration,
+}
+
+/// The per-key counters of the metrics facade, registered once.
+struct BreakerMetrics {
+    success: Counter,
+    failure: Counter,
+    ignored: Counter,
+    rejected: Counter,
+    state: Gauge,
+}
+
+impl BreakerMetrics {
+    fn new(key: &Arc<str>) -> Self {
+        let calls = |outcome: &'static str| metrics::counter!("spark_circuit_calls_total", "key" => key.to_string(), "outcome" => outcome);
+        Self {
+            success: calls("success"),
+            failure: calls("failure"),
+            ignored: calls("ignored"),
+            rejected: calls("rejected"),
+            state: metrics::gauge!("spark_circuit_state", "key" => key.to_string()),
+        }
+    }
+}
+
+/// One key's breaker.
+pub(crate) struct Breaker {
+    key: Arc<str>,
+    config: CircuitConfig,
+    clock: Arc<dyn Clock>,
+    /// Read by every call: kept off the cache lines that calls write (the
+    /// `Arc`'s counts, the window's counters).
+    word: Padded<AtomicU64>,
+    outcomes: Outcomes,
+    consecutive: AtomicU32,
+    /// Clock nanoseconds when the open wait ends.
+    open_until: AtomicU64,
+    /// Clock nanoseconds when half-open began.
+    half_open_since: AtomicU64,
+    trips: AtomicU64,
+    trips_in_row: AtomicU32,
+    transition: Mutex<()>,
+    metrics: BreakerMetrics,
+    /// The last open-breaker body: its seconds, API shape and bytes.
+    rejection: Mutex<Option<(u64, Option<ProviderApi>, Bytes)>>,
+    /// Whether admitting a call reads the clock (slow calls are judged).
+    timed_calls: bool,
+}
+
+impl fmt::Debug for Breaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Breaker")
+            .field("key", &self.key)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A value on cache lines of its own (two, as adjacent lines are fetched
+/// together on common CPUs).
+#[derive(Debug)]
+#[repr(align(128))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl Breaker {
+    pub(crate) fn new(key: Arc<str>, config: CircuitConfig, clock: Arc<dyn Clock>) -> Self {
+        let metrics = BreakerMetrics::new(&key);
+        metrics.state.set(CircuitState::Closed.gauge());
+        Self {
+            outcomes: Outcomes::new(config.window),
+            timed_calls: config.slow_call.is_some(),
+            key,
+            config,
+            clock,
+            word: Padded(AtomicU64::new(Word::new(CircuitState::Closed, 0).0)),
+            consecutive: AtomicU32::new(0),
+            open_until: AtomicU64::new(0),
+            half_open_since: AtomicU64::new(0),
+            trips: AtomicU64::new(0),
+            trips_in_row: AtomicU32::new(0),
+            transition: Mutex::new(()),
+            metrics,
+            rejection: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn key(&self) -> &Arc<str> {
+        &self.key
+    }
+
+    fn load(&self) -> Word {
+        Word(self.word.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn state(&self) -> CircuitState {
+        self.load().state()
+    }
+
+    /// Admits a call, or refuses it with the time until the next try.
+    #[inline]
+    pub(crate) fn admit(self: Arc<Self>) -> Result<Permit, Refusal> {
+        loop {
+            let word = self.load();
+            match word.state() {
+                CircuitState::Closed | CircuitState::ForcedClosed => {
+                    let started = self.timed_calls.then(|| self.clock.now());
+                    return Ok(Permit::new(self, word, false, started));
+                }
+                CircuitState::ForcedOpen => {
+                    self.metrics.rejected.increment(1);
+                    let retry_after = self.config.open_base;
+                    return Err(Refusal {
+                        breaker: self,
+                        retry_after,
+                    });
+                }
+                CircuitState::Open => {
+                    let now = self.clock.now();
+                    let until = self.open_until.load(Ordering::Acquire);
+                    if nanos(now) < until {
+                        self.metrics.rejected.increment(1);
+                        return Err(Refusal {
+                            breaker: self,
+                            retry_after: Duration::from_nanos(until - nanos(now)),
+                        });
+                    }
+                    self.to_half_open(word, now);
+                }
+                CircuitState::HalfOpen => {
+                    let now = self.clock.now();
+                    if self.probes_overdue(word, now) {
+                        self.reopen(word, now, None, "probes did not finish in time");
+                        continue;
+                    }
+                    if word.probes() >= self.config.half_open_probes {
+                        // As if open: the probes in flight decide soon.
+                        self.metrics.rejected.increment(1);
+                        return Err(Refusal {
+                            breaker: self,
+                            retry_after: Duration::from_secs(1),
+                        });
+                    }
+                    let taken = Word(word.0 + PROBE_ONE);
+                    if self
+                        .word
+                        .compare_exchange(word.0, taken.0, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                    {
+                        let started = self.timed_calls.then_some(now);
+                        return Ok(Permit::new(self, taken, true, started));
+                    }
+                }
+            }
+        }
+    }
+
+    fn probes_overdue(&self, word: Word, now: Duration) -> bool {
+        word.probes() > 0
+            && nanos(now)
+                >= self
+                    .half_open_since
+                    .load(Ordering::Acquire)
+                    .saturating_add(nanos(self.config.half_open_max_wait))
+    }
+
+    /// Records the outcome of a permit's call.
+    fn finish(&self, permit: &Permit, outcome: Outcome, slow: bool, retry_after: Option<Duration>) {
+        match outcome {
+            Outcome::Success => self.metrics.success.increment(1),
+            Outcome::Failure => self.metrics.failure.increment(1),
+            Outcome::Ignored => self.metrics.ignored.increment(1),
+        }
+        let word = self.load();
+        if word.generation() != permit.generation {
+            // Admitted in a state that has passed: not counted in this one.
+            return;
+        }
+        match word.state() {
+            CircuitState::Closed | CircuitState::ForcedClosed => {
+                if outcome == Outcome::Ignored {
+                    return;
+                }
+                let failure = outcome == Outcome::Failure;
+                let now = if self.outcomes.timed() || failure || slow {
+                    self.clock.now()
+                } else {
+                    Duration::ZERO
+                };
+                self.outcomes.record(now, Mark { failure, slow });
+                let in_row = if failure {
+                    self.consecutive.fetch_add(1, Ordering::Relaxed) + 1
+                } else {
+                    if self.consecutive.load(Ordering::Relaxed) != 0 {
+                        self.consecutive.store(0, Ordering::Relaxed);
+                    }
+                    0
+                };
+                if (failure || slow) && word.state() == CircuitState::Closed {
+                    let totals = self.outcomes.totals(now);
+                    if let Some(reason) = self.trips_on(totals, in_row) {
+                        self.trip(word, now, retry_after, reason);
+                    }
+                }
+            }
+            CircuitState::HalfOpen if permit.probe => {
+                let now = self.clock.now();
+                match outcome {
+                    Outcome::Ignored => self.release(permit),
+                    Outcome::Failure => self.reopen(word, now, retry_after, "a probe failed"),
+                    Outcome::Success if slow => self.reopen(word, now, None, "a probe was slow"),
+                    Outcome::Success => self.probe_succeeded(permit, now),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Which condition, if any, trips the breaker on these totals.
+    fn trips_on(&self, totals: Totals, in_row: u32) -> Option<&'static str> {
+        let config = &self.config;
+        if totals.calls < config.minimum_calls {
+            return None;
+        }
+        if config
+            .failure_rate
+            .is_some_and(|rate| totals.failure_rate() >= rate)
+        {
+            return Some("failure rate");
+        }
+        if config
+            .slow_call
+            .is_some_and(|(_, rate)| totals.slow_rate() >= rate)
+        {
+            return Some("slow-call rate");
+        }
+        if config.consecutive_failures.is_some_and(|n| in_row >= n) {
+            return Some("consecutive failures");
+        }
+        None
+    }
+
+    /// Gives a probe's slot back without counting it.
+    fn release(&self, permit: &Permit) {
+        let _ = self
+            .word
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
+                let word = Word(current);
+                (word.generation() == permit.generation
+                    && word.state() == CircuitState::HalfOpen
+                    && word.probes() > 0)
+                    .then_some(current - PROBE_ONE)
+            });
+    }
+
+    fn probe_succeeded(&self, permit: &Permit, now: Duration) {
+        let counted = self
+            .word
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
+                let word = Word(current);
+                (word.generation() == permit.generation
+                    && word.state() == CircuitState::HalfOpen
+                    && word.probes() > 0)
+                    .then_some(current - PROBE_ONE + SUCCESS_ONE)
+            });
+        if let Ok(before) = counted {
+            let after = Word(before - PROBE_ONE + SUCCESS_ONE);
+            if after.successes() >= self.config.half_open_probes {
+                self.close(after, now);
+            }
+        }
+    }
+
+    /// Moves from `expected`'s generation to `to`, under the transition
+    /// lock, after `publish` has stored what the new state reads; false
+    /// when another transition came first.
+    fn transition(
+        &self,
+        expected: Word,
+        allowed: &[CircuitState],
+        to: CircuitState,
+        publish: impl FnOnce(),
+    ) -> bool {
+        let _guard = self.transition.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self.load();
+        if current.generation() != expected.generation() || !allowed.contains(&current.state()) {
+            return false;
+        }
+        publish();
+        // Only probe counts change outside the lock: retry on those.
+        let mut current = current;
+        loop {
+            let next = current.next(to);
+            match self
+                .word
+                .compare_exchange(current.0, next.0, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(seen) => current = Word(seen),
+            }
+        }
+        let from = expected.state();
+        self.metrics.state.set(to.gauge());
+        metrics::counter!(
+            "spark_circuit_transitions_total",
+            "key" => self.key.to_string(),
+            "from" => from.as_str(),
+            "to" => to.as_str()
+        )
+        .increment(1);
+        true
+    }
+
+    fn trip(&self, word: Word, now: Duration, retry_after: Option<Duration>, reason: &'static str) {
+        let wait = self.open_wait(retry_after);
+        let moved = self.transition(word, &[CircuitState::Closed], CircuitState::Open, || {
+            self.open_until
+                .store(nanos(now).saturating_add(nanos(wait)), Ordering::Release);
+            self.trips.fetch_add(1, Ordering::Relaxed);
+            self.trips_in_row.fetch_add(1, Ordering::Relaxed);
+            self.consecutive.store(0, Ordering::Relaxed);
+        });
+        if moved {
+            tracing::warn!(
+                key = %self.key,
+                from = "closed",
+                to = "open",
+                reason,
+                open_for_ms = wait.as_millis() as u64,
+                "circuit breaker opened"
+            );
+        }
+    }
+
+    fn reopen(
+        &self,
+        word: Word,
+        now: Duration,
+        retry_after: Option<Duration>,
+        reason: &'static str,
+    ) {
+        let wait = self.open_wait(retry_after);
+        let moved = self.transition(word, &[CircuitState::HalfOpen], CircuitState::Open, || {
+            self.open_until
+                .store(nanos(now).saturating_add(nanos(wait)), Ordering::Release);
+            self.trips.fetch_add(1, Ordering::Relaxed);
+            self.trips_in_row.fetch_add(1, Ordering::Relaxed);
+        });
+        if moved {
+            tracing::warn!(
+                key = %self.key,
+                from = "half_open",
+                to = "open",
+                reason,
+                open_for_ms = wait.as_millis() as u64,
+                "circuit breaker opened again"
+            );
+        }
+    }
+
+    fn to_half_open(&self, word: Word, now: Duration) {
+        let moved = self.transition(word, &[CircuitState::Open], CircuitState::HalfOpen, || {
+            self.half_open_since.store(nanos(now), Ordering::Release);
+        });
+        if moved {
+            tracing::info!(key = %self.key, from = "open", to = "half_open", "circuit breaker half-open");
+        }
+    }
+
+    fn close(&self, word: Word, _now: Duration) {
+        let moved = self.transition(
+            word,
+            &[CircuitState::HalfOpen],
+            CircuitState::Closed,
+            || {
+                self.outcomes.reset();
+                self.consecutive.store(0, Ordering::Relaxed);
+                self.trips_in_row.store(0, Ordering::Relaxed);
+            },
+        );
+        if moved {
+            tracing::info!(key = %self.key, from = "half_open", to = "closed", "circuit breaker closed");
+        }
+    }
+
+    /// The wait of the next trip: grown for each trip in a row, jittered,
+    /// and at least the provider's `Retry-After` (up to its cap).
+    fn open_wait(&self, retry_after: Option<Duration>) -> Duration {
+        let config = &self.config;
+        let trips = self.trips_in_row.load(Ordering::Relaxed) + 1;
+        let mut wait = config.open_wait(trips);
+        if config.jitter > 0.0 {
+            let spread = (rand::random::<f64>() * 2.0 - 1.0) * config.jitter;
+            wait = wait.mul_f64(1.0 + spread);
+        }
+        match retry_after {
+            Some(asked) => wait.max(asked.min(config.retry_after_max)),
+            None => wait,
+        }
+    }
+
+    /// Forces a state by hand (forced open, forced closed, or closed for a
+    /// reset, which also clears the window and the trip streak).
+    pub(crate) fn force(&self, to: CircuitState) {
+        let _guard = self.transition.lock().unwrap_or_else(|e| e.into_inner());
+        let mut current = self.load();
+        if to == CircuitState::Closed {
+            self.outcomes.reset();
+            self.consecutive.store(0, Ordering::Relaxed);
+            self.trips_in_row.store(0, Ordering::Relaxed);
+        }
+        loop {
+            let next = current.next(to);
+            match self
+                .word
+                .compare_exchange(current.0, next.0, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(seen) => current = Word(seen),
+            }
+        }
+        self.metrics.state.set(to.gauge());
+        metrics::counter!(
+            "spark_circuit_transitions_total",
+            "key" => self.key.to_string(),
+            "from" => current.state().as_str(),
+            "to" => to.as_str()
+        )
+        .increment(1);
+        tracing::info!(key = %self.key, from = %current.state(), to = %to, "circuit breaker set by hand");
+    }
+
+    /// What the breaker looks like now (an open wait that has ended shows
+    /// as half-open, as the next call would find it).
+    pub(crate) fn snapshot(&self) -> super::handle::CircuitSnapshot {
+        let now = self.clock.now();
+        let word = self.load();
+        if word.state() == CircuitState::Open
+            && nanos(now) >= self.open_until.load(Ordering::Acquire)
+        {
+            self.to_half_open(word, now);
+        }
+        let word = self.load();
+        let totals = self.outcomes.totals(now);
+        let until_half_open = (word.state() == CircuitState::Open).then(|| {
+            Duration::from_nanos(
+                self.open_until
+                    .load(Ordering::Acquire)
+                    .saturating_sub(nanos(now)),
+            )
+        });
+        super::handle::CircuitSnapshot {
+            key: self.key.to_string(),
+            state: word.state(),
+            failure_rate: totals.failure_rate(),
+            slow_call_rate: totals.slow_rate(),
+            calls: totals.calls,
+            until_half_open,
+            trips: self.trips.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The body of a rejection stating `seconds` in `api`'s shape, made
+    /// by `make` only when the last one stated something else.
+    pub(crate) fn rejection_body(
+        &self,
+        seconds: u64,
+        api: Option<ProviderApi>,
+        make: impl FnOnce() -> Bytes,
+    ) -> Bytes {
+        let mut cached = self.rejection.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cached {
+            Some((s, a, body)) if *s == seconds && *a == api => body.clone(),
+            _ => {
+                let body = make();
+                *cached = Some((seconds, api, body.clone()));
+                body
+            }
+        }
+    }
+
+    pub(crate) fn slow_threshold(&self) -> Option<Duration> {
+        self.config.slow_call.map(|(slower_than, _)| slower_than)
+    }
+
+    pub(crate) fn now(&self) -> Duration {
+        self.clock.now()
+    }
+}
+
+/// A call's place in its breaker: finished with the call's outcome, or
+/// dropped (the client went away), which gives a probe's slot back and
+/// counts nothing.
+pub(crate) struct Permit {
+    breaker: Arc<Breaker>,
+    generation: u64,
+    probe: bool,
+    started: Option<Duration>,
+    done: bool,
+}
+
+impl fmt::Debug for Permit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit")
+            .field("key", &self.breaker.key)
+            .field("probe", &self.probe)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Permit {
+    fn new(breaker: Arc<Breaker>, word: Word, probe: bool, started: Option<Duration>) -> Self {
+        Self {
+            breaker,
+            generation: word.generation(),
+            probe,
+            started,
+            done: false,
+        }
+    }
+
+    /// Whether the call, answered now, took longer than the slow-call
+    /// threshold.
+    pub(crate) fn is_slow(&self) -> bool {
+        match (self.started, self.breaker.slow_threshold()) {
+            (Some(started), Some(threshold)) => {
+                self.breaker.now().saturating_sub(started) >= threshold
+            }
+            _ => false,
+        }
+    }
+
+    /// Records the outcome.
+    pub(crate) fn finish(mut self, outcome: Outcome, slow: bool, retry_after: Option<Duration>) {
+        self.done = true;
+        self.breaker.finish(&self, outcome, slow, retry_after);
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if !self.done && self.probe {
+            self.breaker.release(self);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Per-provider circuit breakers (`circuit` feature).
+//!
+//! Provider APIs fail in bursts: 500s, 503s, Anthropic's 529 "overloaded",
+//! 429s, timeouts. [`CircuitBreakerLayer`] keeps one breaker per key (the
+//! [`Provider`](crate::marker::Provider) marker's name by default) and stops
+//! sending traffic to a provider that is failing, then probes it back:
+//!
+//! - **closed**: calls pass; their outcomes are counted in a sliding window
+//!   (the last N calls, or the last N seconds in buckets). Once the window
+//!   holds [`minimum_calls`](CircuitConfig::minimum_calls), any configured
+//!   condition trips it: a failure rate, a slow-call rate (time to the
+//!   response head) or failures in a row;
+//! - **open**: calls are answered with `503` problem+json and `Retry-After`
+//!   without reaching the provider. The wait grows on each trip in a row
+//!   (exponential, capped, jittered) and is at least the failing response's
+//!   own `Retry-After`;
+//! - **half-open**: at most N probe calls at once; N successes close it, a
+//!   failure (or a slow probe) opens it again with a longer wait, and probes
+//!   that do not finish within the half-open wait send it back to open. A
+//!   probe whose future or response body is dropped (the client went away)
+//!   gives its slot back uncounted;
+//! - **forced open / forced closed**, set by hand through
+//!   [`CircuitBreakerHandle`], which also gives snapshots for health
+//!   endpoints.
+//!
+//! What counts as a failure is a [`Classify`] implementation; by default
+//! transport errors, timeouts, 5xx and 429 are failures, other 4xx are the
+//! client's fault (successes), and responses carrying another spark-tower
+//! layer's [`Rejection`](crate::problem::Rejection) (auth, rate limit,
+//! sanitize) are ignored. A successful response is counted when its body
+//! ends, so a stream that fails midway is a failure.
+//!
+//! The closed-state path takes no lock shared across keys and allocates
+//! nothing: a shard read of the breaker map, one atomic load of the state
+//! word, and a few atomic operations on the key's window when the call
+//! ends. Transitions emit `tracing` events; `metrics` get a
+//! `spark_circuit_state{key}` gauge (0 closed, 1 open, 2 half-open, 3
+//! forced open, 4 forced closed), `spark_circuit_calls_total{key, outcome}`
+//! (success, failure, ignored, rejected) and
+//! `spark_circuit_transitions_total{key, from, to}`.
+
+mod breaker;
+mod classify;
+mod clock;
+mod config;
+mod future;
+mod handle;
+mod layer;
+mod window;
+
+#[cfg(test)]
+mod tests;
+
+pub use breaker::CircuitState;
+pub use classify::{Classify, DefaultClassifier, KeyExtractor, Outcome, ProviderKey};
+pub use clock::{Clock, ManualClock, MonotonicClock};
+pub use config::{CircuitConfig, CircuitConfigError, Window};
+pub use future::{ResponseFuture, TrackedBody};
+pub use handle::{CircuitBreakerHandle, CircuitSnapshot};
+pub use layer::{CircuitBreaker, CircuitBreakerBuilder, CircuitBreakerLayer};
