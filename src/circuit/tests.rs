@@ -679,3 +679,116 @@ proptest::proptest! {
         proptest::prop_assert_eq!(status, 200);
     }
 }
+
+/// A recorder keeping every counter and gauge by name and labels.
+#[derive(Default)]
+struct Recorded(std::sync::Mutex<HashMap<String, Arc<std::sync::atomic::AtomicU64>>>);
+
+use std::collections::HashMap;
+
+impl Recorded {
+    fn handle(&self, key: &metrics::Key) -> Arc<std::sync::atomic::AtomicU64> {
+        let mut labels: Vec<String> = key
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        labels.sort();
+        let name = format!("{}{{{}}}", key.name(), labels.join(","));
+        self.0.lock().unwrap().entry(name).or_default().clone()
+    }
+
+    fn counter(&self, name: &str) -> u64 {
+        self.0
+            .lock()
+            .unwrap()
+            .get(name)
+            .map_or(0, |v| v.load(Ordering::SeqCst))
+    }
+
+    fn gauge(&self, name: &str) -> f64 {
+        f64::from_bits(self.counter(name))
+    }
+}
+
+impl metrics::Recorder for Recorded {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        metrics::Counter::from_arc(self.handle(key))
+    }
+
+    fn register_gauge(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::from_arc(self.handle(key))
+    }
+
+    fn register_histogram(
+        &self,
+        _: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
+}
+
+#[test]
+fn calls_states_and_transitions_are_counted() {
+    let recorder = Recorded::default();
+    metrics::with_local_recorder(&recorder, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let h = harness(rate_only());
+            h.call(OK).await;
+            h.call(&[("x-status", "400"), ("x-rejection", "1")]).await;
+            for _ in 0..4 {
+                h.call(FAIL).await;
+            }
+            h.call(OK).await;
+        });
+    });
+    let calls = |outcome: &str| {
+        recorder.counter(&format!(
+            "spark_circuit_calls_total{{key=openai,outcome={outcome}}}"
+        ))
+    };
+    assert_eq!(
+        (
+            calls("success"),
+            calls("failure"),
+            calls("ignored"),
+            calls("rejected")
+        ),
+        // 1 success and 3 failures trip it (75%); the last two are refused.
+        (1, 3, 1, 2)
+    );
+    assert_eq!(
+        recorder.gauge("spark_circuit_state{key=openai}"),
+        1.0,
+        "open"
+    );
+    assert_eq!(
+        recorder.counter("spark_circuit_transitions_total{from=closed,key=openai,to=open}"),
+        1
+    );
+}

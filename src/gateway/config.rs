@@ -8,6 +8,7 @@ use http::uri::{Scheme, Uri};
 use http::{HeaderValue, StatusCode};
 
 use super::mock::{MockConfig, MockConfigError};
+use crate::circuit::{CircuitConfig, Window};
 use crate::sanitize::Policy;
 
 /// A provider API key. Its value never appears in `Debug` output.
@@ -109,6 +110,9 @@ pub struct GatewayConfig {
     /// `SPARK_SANITIZE_MAX_CHARS`: the character limit of one user,
     /// assistant or tool text (system texts: 100,000).
     pub sanitize_max_chars: usize,
+    /// The circuit breaker around each provider (`SPARK_CIRCUIT_*`; see the
+    /// README's table); `None` (`SPARK_CIRCUIT_ENABLED=false`) for none.
+    pub circuit: Option<CircuitConfig>,
 }
 
 impl Default for GatewayConfig {
@@ -128,6 +132,7 @@ impl Default for GatewayConfig {
             sanitize_policy: Policy::Block,
             sanitize_report_header: false,
             sanitize_max_chars: 10_000,
+            circuit: Some(CircuitConfig::default()),
         }
     }
 }
@@ -218,11 +223,7 @@ impl GatewayConfig {
             };
         }
         if let Some((name, v)) = var("SPARK_SANITIZE_REPORT_HEADER") {
-            config.sanitize_report_header = match v.to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "on" => true,
-                "0" | "false" | "no" | "off" => false,
-                _ => return Err(invalid(name, "must be true or false")),
-            };
+            config.sanitize_report_header = flag(name, &v)?;
         }
         if let Some((name, v)) = var("SPARK_SANITIZE_MAX_CHARS") {
             config.sanitize_max_chars = v
@@ -231,6 +232,7 @@ impl GatewayConfig {
                 .filter(|n| *n > 0)
                 .ok_or_else(|| invalid(name, "must be a positive number of characters"))?;
         }
+        config.circuit = circuit_from(&var)?;
         for (upstream, base, key) in [
             (
                 &mut config.openai,
@@ -254,6 +256,105 @@ impl GatewayConfig {
             }
         }
         Ok(config)
+    }
+}
+
+/// The breaker settings of `SPARK_CIRCUIT_*`, from the defaults of
+/// [`CircuitConfig`].
+fn circuit_from(
+    var: &impl Fn(&'static str) -> Option<(&'static str, String)>,
+) -> Result<Option<CircuitConfig>, ConfigError> {
+    if let Some((name, v)) = var("SPARK_CIRCUIT_ENABLED")
+        && !flag(name, &v)?
+    {
+        return Ok(None);
+    }
+    let count = |name: &'static str, v: &str| {
+        v.parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| invalid(name, "must be a positive whole number"))
+    };
+    let rate = |name: &'static str, v: &str| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|r| *r > 0.0 && *r <= 1.0)
+            .ok_or_else(|| invalid(name, "must be a number above 0 and at most 1"))
+    };
+    let positive_millis = |name: &'static str, v: &str| {
+        millis(name, v).and_then(|d| {
+            if d.is_zero() {
+                Err(invalid(name, "must be a positive number of milliseconds"))
+            } else {
+                Ok(d)
+            }
+        })
+    };
+    let mut config = CircuitConfig::default();
+    if let Some((name, v)) = var("SPARK_CIRCUIT_WINDOW_CALLS") {
+        config = config.window(Window::Count(count(name, &v)?));
+    }
+    if let Some((name, v)) = var("SPARK_CIRCUIT_WINDOW_MS") {
+        // Ten slices, at least 1 ms each.
+        let length = positive_millis(name, &v)?.max(Duration::from_millis(10));
+        config = config.window(Window::Time {
+            length,
+            buckets: 10,
+        });
+    }
+    if let Some((name, v)) = var("SPARK_CIRCUIT_MIN_CALLS") {
+        config = config.minimum_calls(count(name, &v)?);
+    }
+    if let Some((name, v)) = var("SPARK_CIRCUIT_FAILURE_RATE") {
+        config = match v.as_str() {
+            "off" => config.no_failure_rate(),
+            _ => config.failure_rate(rate(name, &v)?),
+        };
+    }
+    if let Some((name, v)) = var("SPARK_CIRCUIT_CONSECUTIVE_FAILURES") {
+        config = match v.as_str() {
+            "off" => config.no_consecutive_failures(),
+            _ => config.consecutive_failures(count(name, &v)?),
+        };
+    }
+    if let Some((name, v)) = var("SPARK_CIRCUIT_SLOW_CALL_MS") {
+        let slow_rate = match var("SPARK_CIRCUIT_SLOW_CALL_RATE") {
+            Some((rate_name, r)) => rate(rate_name, &r)?,
+            None => 0.5,
+        };
+        config = config.slow_calls(positive_millis(name, &v)?, slow_rate);
+    }
+    let open = var("SPARK_CIRCUIT_OPEN_MS")
+        .map(|(name, v)| positive_millis(name, &v))
+        .transpose()?
+        .unwrap_or(config.open_base);
+    let open_max = var("SPARK_CIRCUIT_OPEN_MAX_MS")
+        .map(|(name, v)| positive_millis(name, &v))
+        .transpose()?
+        .unwrap_or(config.open_max)
+        .max(open);
+    config = config.open_for(open, open_max);
+    if let Some((name, v)) = var("SPARK_CIRCUIT_HALF_OPEN_PROBES") {
+        let probes = count(name, &v)?;
+        if probes > u32::from(u16::MAX) {
+            return Err(invalid(name, "must be at most 65535"));
+        }
+        config = config.half_open_probes(probes);
+    }
+    if let Some((name, v)) = var("SPARK_CIRCUIT_HALF_OPEN_MAX_WAIT_MS") {
+        config = config.half_open_max_wait(positive_millis(name, &v)?);
+    }
+    config
+        .validate()
+        .map_err(|e| invalid("SPARK_CIRCUIT_*", &e.to_string()))?;
+    Ok(Some(config))
+}
+
+fn flag(name: &'static str, v: &str) -> Result<bool, ConfigError> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(invalid(name, "must be true or false")),
     }
 }
 
@@ -363,12 +464,64 @@ mod tests {
             ("SPARK_SANITIZE_MAX_CHARS", "0"),
             ("SPARK_HEADER_TIMEOUT_MS", "x"),
             ("SPARK_BODY_TIMEOUT_MS", "-5"),
+            ("SPARK_CIRCUIT_ENABLED", "sometimes"),
+            ("SPARK_CIRCUIT_WINDOW_CALLS", "0"),
+            ("SPARK_CIRCUIT_WINDOW_MS", "0"),
+            ("SPARK_CIRCUIT_MIN_CALLS", "-1"),
+            ("SPARK_CIRCUIT_FAILURE_RATE", "1.5"),
+            ("SPARK_CIRCUIT_CONSECUTIVE_FAILURES", "0"),
+            ("SPARK_CIRCUIT_SLOW_CALL_MS", "fast"),
+            ("SPARK_CIRCUIT_OPEN_MS", "0"),
+            ("SPARK_CIRCUIT_OPEN_MAX_MS", "x"),
+            ("SPARK_CIRCUIT_HALF_OPEN_PROBES", "70000"),
+            ("SPARK_CIRCUIT_HALF_OPEN_MAX_WAIT_MS", "0"),
         ];
         for (name, value) in cases {
             let err = from(&[(name, value)]).expect_err(name).to_string();
             assert!(err.starts_with(name), "{name}: {err}");
             assert!(!err.contains("SECRET"), "secret echoed: {err}");
         }
+    }
+
+    #[test]
+    fn circuit_settings() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.circuit, Some(CircuitConfig::default()));
+        let c = from(&[("SPARK_CIRCUIT_ENABLED", "false")]).unwrap();
+        assert_eq!(c.circuit, None);
+        let c = from(&[
+            ("SPARK_CIRCUIT_WINDOW_MS", "30000"),
+            ("SPARK_CIRCUIT_MIN_CALLS", "4"),
+            ("SPARK_CIRCUIT_FAILURE_RATE", "0.25"),
+            ("SPARK_CIRCUIT_CONSECUTIVE_FAILURES", "off"),
+            ("SPARK_CIRCUIT_SLOW_CALL_MS", "20000"),
+            ("SPARK_CIRCUIT_SLOW_CALL_RATE", "0.75"),
+            ("SPARK_CIRCUIT_OPEN_MS", "250"),
+            ("SPARK_CIRCUIT_OPEN_MAX_MS", "1000"),
+            ("SPARK_CIRCUIT_HALF_OPEN_PROBES", "1"),
+            ("SPARK_CIRCUIT_HALF_OPEN_MAX_WAIT_MS", "5000"),
+        ])
+        .unwrap();
+        let expected = CircuitConfig::default()
+            .window(Window::Time {
+                length: Duration::from_secs(30),
+                buckets: 10,
+            })
+            .minimum_calls(4)
+            .failure_rate(0.25)
+            .no_consecutive_failures()
+            .slow_calls(Duration::from_secs(20), 0.75)
+            .open_for(Duration::from_millis(250), Duration::from_secs(1))
+            .half_open_probes(1)
+            .half_open_max_wait(Duration::from_secs(5));
+        assert_eq!(c.circuit, Some(expected));
+        // No condition left to trip it: refused.
+        let err = from(&[
+            ("SPARK_CIRCUIT_FAILURE_RATE", "off"),
+            ("SPARK_CIRCUIT_CONSECUTIVE_FAILURES", "off"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().starts_with("SPARK_CIRCUIT_"), "{err}");
     }
 
     #[test]

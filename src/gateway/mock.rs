@@ -26,6 +26,8 @@
 //! | `SPARK_MOCK_LATENCY_MS`      | `0`     | Milliseconds to wait before the response head.                         |
 //! | `SPARK_MOCK_STREAM_DELAY_MS` | `0`     | Milliseconds to wait between two streamed events (not before the first). |
 //! | `SPARK_MOCK_FAIL_RATE`       | `0`     | Share of calls, `0.0..=1.0`, answered with a provider error.             |
+//! | `SPARK_MOCK_OPENAI_FAIL_RATE` | unset  | The same for OpenAI calls only; overrides `SPARK_MOCK_FAIL_RATE`.        |
+//! | `SPARK_MOCK_ANTHROPIC_FAIL_RATE` | unset | The same for Anthropic calls only; overrides `SPARK_MOCK_FAIL_RATE`. |
 //! | `SPARK_MOCK_FAIL_STATUS`     | unset   | Status (`400..=599`) of those errors; unset: a mix of 500, 503 and 529.  |
 //! | `SPARK_MOCK_SEED`            | `0`     | Seed of the generator that decides failures.                            |
 //!
@@ -69,6 +71,7 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::hash::Hasher;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -94,6 +97,10 @@ pub const ENV_LATENCY_MS: &str = "SPARK_MOCK_LATENCY_MS";
 pub const ENV_STREAM_DELAY_MS: &str = "SPARK_MOCK_STREAM_DELAY_MS";
 /// Environment variable for [`MockConfig::fail_rate`], `0.0..=1.0`.
 pub const ENV_FAIL_RATE: &str = "SPARK_MOCK_FAIL_RATE";
+/// Environment variable for [`MockConfig::fail_rate_for`] OpenAI, `0.0..=1.0`.
+pub const ENV_OPENAI_FAIL_RATE: &str = "SPARK_MOCK_OPENAI_FAIL_RATE";
+/// Environment variable for [`MockConfig::fail_rate_for`] Anthropic, `0.0..=1.0`.
+pub const ENV_ANTHROPIC_FAIL_RATE: &str = "SPARK_MOCK_ANTHROPIC_FAIL_RATE";
 /// Environment variable for [`MockConfig::fail_status`], a status in `400..=599`.
 pub const ENV_FAIL_STATUS: &str = "SPARK_MOCK_FAIL_STATUS";
 /// Environment variable for [`MockConfig::seed`].
@@ -127,6 +134,8 @@ pub struct MockConfig {
     latency: Duration,
     stream_delay: Duration,
     fail_rate: f64,
+    /// Per-API overrides of `fail_rate` (OpenAI, Anthropic).
+    fail_rates: [Option<f64>; 2],
     fail_status: Option<StatusCode>,
     seed: u64,
 }
@@ -180,18 +189,25 @@ impl MockConfig {
         if let Some((var, value)) = read(ENV_STREAM_DELAY_MS) {
             config.stream_delay = parse_millis(var, &value)?;
         }
+        let rate = |var: &'static str, value: &str| {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|rate| (0.0..=1.0).contains(rate))
+                .ok_or_else(|| {
+                    MockConfigError::invalid(var, value, "expected a number from 0.0 to 1.0")
+                })
+        };
         if let Some((var, value)) = read(ENV_FAIL_RATE) {
-            let rate: f64 = value
-                .parse()
-                .map_err(|_| MockConfigError::invalid(var, &value, "expected a number"))?;
-            if !(0.0..=1.0).contains(&rate) {
-                return Err(MockConfigError::invalid(
-                    var,
-                    &value,
-                    "expected a number from 0.0 to 1.0",
-                ));
+            config.fail_rate = rate(var, &value)?;
+        }
+        for (api, env) in [
+            (ProviderApi::OpenAi, ENV_OPENAI_FAIL_RATE),
+            (ProviderApi::Anthropic, ENV_ANTHROPIC_FAIL_RATE),
+        ] {
+            if let Some((var, value)) = read(env) {
+                config.fail_rates[api_index(api)] = Some(rate(var, &value)?);
             }
-            config.fail_rate = rate;
         }
         if let Some((var, value)) = read(ENV_FAIL_STATUS) {
             let status = value
@@ -235,6 +251,22 @@ impl MockConfig {
             rate.clamp(0.0, 1.0)
         };
         self
+    }
+
+    /// Answers this share of `api`'s valid calls with a provider error,
+    /// whatever [`fail_rate`](Self::fail_rate) says (clamped the same way).
+    pub fn fail_rate_for(mut self, api: ProviderApi, rate: f64) -> Self {
+        self.fail_rates[api_index(api)] = Some(if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        });
+        self
+    }
+
+    /// The share of `api`'s calls that fail.
+    pub fn fail_rate_of(&self, api: ProviderApi) -> f64 {
+        self.fail_rates[api_index(api)].unwrap_or(self.fail_rate)
     }
 
     /// The status of injected failures, which should be a 4xx or 5xx status;
@@ -307,18 +339,38 @@ pub fn estimate_tokens(text_chars: usize) -> u32 {
         .max(1)
 }
 
+fn api_index(api: ProviderApi) -> usize {
+    match api {
+        ProviderApi::OpenAi => 0,
+        ProviderApi::Anthropic => 1,
+    }
+}
+
 /// State shared by every clone of a provider and by the routes of [`router`].
 struct Shared {
     config: MockConfig,
     rng: Mutex<StdRng>,
+    /// Each API's failure rate now (`f64` bits): set from the configuration,
+    /// changed by [`MockProvider::set_fail_rate`].
+    fail_rates: [AtomicU64; 2],
 }
 
 impl Shared {
-    /// Decides whether this call fails, and with which status.
-    fn draw_failure(&self) -> Option<StatusCode> {
+    fn new(config: MockConfig) -> Self {
+        let rate = |api| AtomicU64::new(config.fail_rate_of(api).to_bits());
+        Self {
+            rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
+            fail_rates: [rate(ProviderApi::OpenAi), rate(ProviderApi::Anthropic)],
+            config,
+        }
+    }
+
+    /// Decides whether this call to `api` fails, and with which status.
+    fn draw_failure(&self, api: ProviderApi) -> Option<StatusCode> {
+        let fail_rate = f64::from_bits(self.fail_rates[api_index(api)].load(Ordering::Relaxed));
         let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
         let roll: f64 = rng.random();
-        if roll >= self.config.fail_rate {
+        if roll >= fail_rate {
             return None;
         }
         Some(match self.config.fail_status {
@@ -349,11 +401,22 @@ pub struct MockProvider {
 impl MockProvider {
     /// A mock speaking `api`, behaving as `config` says.
     pub fn new(api: ProviderApi, config: MockConfig) -> Self {
-        let rng = Mutex::new(StdRng::seed_from_u64(config.seed));
         Self {
             api,
-            shared: Arc::new(Shared { config, rng }),
+            shared: Arc::new(Shared::new(config)),
         }
+    }
+
+    /// Changes the share of this mock's API's calls that fail, for every
+    /// clone and every mock sharing its state (see [`with_api`](Self::with_api)):
+    /// a test can bring a provider down and up again while it serves.
+    pub fn set_fail_rate(&self, rate: f64) {
+        let rate = if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        };
+        self.shared.fail_rates[api_index(self.api)].store(rate.to_bits(), Ordering::Relaxed);
     }
 
     /// A mock speaking `api` that shares this one's configuration and failure
@@ -385,7 +448,7 @@ impl MockProvider {
             Ok(call) => call,
             Err(invalid) => return invalid.into_response(api),
         };
-        let failure = self.shared.draw_failure();
+        let failure = self.shared.draw_failure(api);
         let config = &self.shared.config;
         if !config.latency.is_zero() {
             tokio::time::sleep(config.latency).await;
@@ -440,8 +503,15 @@ impl tower::Service<Request<Body>> for MockProvider {
 /// # }
 /// ```
 pub fn router(config: MockConfig) -> axum::Router {
-    let openai = MockProvider::new(ProviderApi::OpenAi, config);
-    let anthropic = openai.with_api(ProviderApi::Anthropic);
+    router_with(&MockProvider::new(ProviderApi::OpenAi, config))
+}
+
+/// Like [`router`], serving both APIs with `mock`'s state, so that
+/// [`MockProvider::set_fail_rate`] on it (or on a mock made from it with
+/// [`MockProvider::with_api`]) changes what the server answers.
+pub fn router_with(mock: &MockProvider) -> axum::Router {
+    let openai = mock.with_api(ProviderApi::OpenAi);
+    let anthropic = mock.with_api(ProviderApi::Anthropic);
     axum::Router::new()
         .route(
             ProviderApi::OpenAi.route(),
@@ -2067,6 +2137,57 @@ mod tests {
     }
 
     #[test]
+    fn per_provider_fail_rates_override_the_shared_one() {
+        let config = MockConfig::from_lookup(lookup(&[
+            (ENV_FAIL_RATE, "0.5"),
+            (ENV_OPENAI_FAIL_RATE, "1"),
+        ]))
+        .unwrap();
+        assert_eq!(config.fail_rate_of(ProviderApi::OpenAi), 1.0);
+        assert_eq!(config.fail_rate_of(ProviderApi::Anthropic), 0.5);
+        let config = MockConfig::from_lookup(lookup(&[(ENV_ANTHROPIC_FAIL_RATE, "0.25")])).unwrap();
+        assert_eq!(config.fail_rate_of(ProviderApi::OpenAi), 0.0);
+        assert_eq!(config.fail_rate_of(ProviderApi::Anthropic), 0.25);
+    }
+
+    #[tokio::test]
+    async fn a_providers_failures_follow_its_own_rate_and_can_be_lifted() {
+        let config = MockConfig::default().fail_rate_for(ProviderApi::OpenAi, 1.0);
+        let app = router(config.clone());
+        let status = |app: axum::Router, api| async move {
+            app.oneshot(request(api, valid_body(api).to_string()))
+                .await
+                .unwrap()
+                .status()
+        };
+        for _ in 0..5 {
+            assert!(
+                status(app.clone(), ProviderApi::OpenAi)
+                    .await
+                    .is_server_error()
+            );
+            assert_eq!(
+                status(app.clone(), ProviderApi::Anthropic).await,
+                StatusCode::OK
+            );
+        }
+        let mock = MockProvider::new(ProviderApi::OpenAi, config);
+        let app = router_with(&mock);
+        assert!(
+            status(app.clone(), ProviderApi::OpenAi)
+                .await
+                .is_server_error()
+        );
+        mock.set_fail_rate(0.0);
+        assert_eq!(
+            status(app.clone(), ProviderApi::OpenAi).await,
+            StatusCode::OK
+        );
+        mock.with_api(ProviderApi::Anthropic).set_fail_rate(1.0);
+        assert!(status(app, ProviderApi::Anthropic).await.is_server_error());
+    }
+
+    #[test]
     fn from_lookup_defaults() {
         let config = MockConfig::from_lookup(|_| None).unwrap();
         assert_eq!(config.latency, Duration::ZERO);
@@ -2093,6 +2214,8 @@ mod tests {
             (ENV_FAIL_STATUS, "oops"),
             (ENV_SEED, "-3"),
             (ENV_SEED, "seed"),
+            (ENV_OPENAI_FAIL_RATE, "2"),
+            (ENV_ANTHROPIC_FAIL_RATE, "often"),
         ];
         for (var, value) in cases {
             let error = MockConfig::from_lookup(lookup(&[(var, value)])).unwrap_err();

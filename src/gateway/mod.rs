@@ -67,6 +67,7 @@ pub use config::{ApiKey, ConfigError, GatewayConfig, UpstreamConfig};
 pub use mock::{MockConfig, MockProvider};
 pub use route::{ProviderRoute, ProviderRouteLayer};
 
+use crate::circuit::{CircuitBreakerHandle, CircuitBreakerLayer};
 use crate::headers::SecurityHeadersLayer;
 use crate::limit::BodyLimitLayer;
 use crate::marker::{Provider, ProviderApi};
@@ -78,13 +79,16 @@ use crate::sanitize::{Limits, Role, SanitizeLayer};
 /// Each provider route is, from the outside in: [`ProviderRoute`] (provider
 /// marker, 405/415), [`BodyLimitLayer`] in buffering mode (413, also for
 /// chunked bodies), [`SanitizeLayer`] (400 for malformed JSON or a refused
-/// injection, 413 for oversized texts, cleaning), then the upstream. Around
-/// the router: request ids, tracing, [`SecurityHeadersLayer`].
+/// injection, 413 for oversized texts, cleaning), [`CircuitBreakerLayer`]
+/// (a breaker per provider: 503 with `Retry-After` while open), then the
+/// upstream. Around the router: request ids, tracing,
+/// [`SecurityHeadersLayer`].
 #[derive(Clone, Debug)]
 pub struct GatewayBuilder {
     config: GatewayConfig,
     security_headers: SecurityHeadersLayer,
     sanitize: SanitizeLayer,
+    circuit: Option<CircuitBreakerLayer>,
 }
 
 impl GatewayBuilder {
@@ -101,11 +105,35 @@ impl GatewayBuilder {
         for role in [Role::User, Role::Assistant, Role::Tool] {
             sanitize = sanitize.policy(role, config.sanitize_policy);
         }
+        let circuit = config.circuit.clone().map(|settings| {
+            CircuitBreakerLayer::builder()
+                .config(settings)
+                .build()
+                .unwrap_or_else(|error| {
+                    // `from_env` checks these; settings made in code may not.
+                    tracing::error!(%error, "invalid circuit breaker settings; using the defaults");
+                    CircuitBreakerLayer::new()
+                })
+        });
         Self {
             config,
             security_headers: SecurityHeadersLayer::new(),
             sanitize,
+            circuit,
         }
+    }
+
+    /// Replaces the circuit breaker layer around the providers (`None`: no
+    /// breaker).
+    pub fn circuit(mut self, layer: Option<CircuitBreakerLayer>) -> Self {
+        self.circuit = layer;
+        self
+    }
+
+    /// A handle on the providers' circuit breakers (for health endpoints and
+    /// operators), when they are on.
+    pub fn circuit_handle(&self) -> Option<CircuitBreakerHandle> {
+        self.circuit.as_ref().map(CircuitBreakerLayer::handle)
     }
 
     /// Replaces the security headers layer (for example to change HSTS).
@@ -146,14 +174,21 @@ impl GatewayBuilder {
         let mut router = Router::new();
         for provider in [Provider::openai(), Provider::anthropic()] {
             let route = provider.api().route();
-            let service = ServiceBuilder::new()
+            let stack = ServiceBuilder::new()
                 .layer(ProviderRouteLayer::new(provider.clone()))
                 .layer(RequestBodyTimeoutLayer::new(self.config.body_timeout))
                 .layer(BodyLimitLayer::new(self.config.max_body_bytes).buffer(true))
                 .layer(self.sanitize.clone())
-                .map_request(|request: Request<_>| request.map(Body::new))
-                .service(self.upstream(&provider));
-            router = router.route_service(route, service);
+                .map_request(|request: Request<_>| request.map(Body::new));
+            let upstream = self.upstream(&provider);
+            // The breaker sits right around the provider: requests the layers
+            // above refuse never reach it.
+            router = match &self.circuit {
+                Some(circuit) => {
+                    router.route_service(route, stack.layer(circuit.clone()).service(upstream))
+                }
+                None => router.route_service(route, stack.service(upstream)),
+            };
         }
         router
             .fallback(|| async {
