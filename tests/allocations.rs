@@ -1,14 +1,17 @@
-//! Issue 3's allocation promise: beyond parsing the body, text that needs no
-//! cleaning allocates nothing in the engine once the thread is warm.
+//! Allocation promises of hot paths, checked with a counting allocator:
+//! text that needs no cleaning allocates nothing in the sanitize engine once
+//! the thread is warm, and a call through a closed circuit breaker allocates
+//! nothing beyond what the inner service does.
 //!
-//! A counting global allocator counts only on the thread that asked, so the
-//! test harness's own threads do not disturb the figure.
-#![cfg(feature = "sanitize")]
+//! The allocator counts only on the thread that asked, so the test harness's
+//! own threads do not disturb the figures.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+#[cfg(feature = "sanitize")]
 use std::borrow::Cow;
 use std::cell::Cell;
 
+#[cfg(feature = "sanitize")]
 use spark_tower::sanitize::{Sanitizer, clean};
 
 struct Counting;
@@ -65,10 +68,12 @@ fn allocations(f: impl FnOnce()) -> usize {
     COUNT.with(Cell::get)
 }
 
+#[cfg(feature = "sanitize")]
 const PROSE: &str = "The quarterly report shows that revenue grew in every region except the \
 north, where a late shipment delayed two large orders. Please send your comments by Friday \
 so that we can prepare a summary for the board. ";
 
+#[cfg(feature = "sanitize")]
 #[test]
 fn clean_text_allocates_nothing_once_the_thread_is_warm() {
     let sanitizer = Sanitizer::default();
@@ -103,6 +108,7 @@ fn the_counter_sees_allocations() {
     assert!(n >= 2, "{n}");
 }
 
+#[cfg(feature = "sanitize")]
 #[test]
 fn a_text_needing_cleaning_allocates_only_its_cleaned_copy() {
     let sanitizer = Sanitizer::default();
@@ -115,4 +121,58 @@ fn a_text_needing_cleaning_allocates_only_its_cleaned_copy() {
     });
     // The cleaned copy is the one allocation the engine needs.
     assert_eq!(n, 1);
+}
+
+#[cfg(feature = "circuit")]
+#[test]
+fn a_call_through_a_closed_breaker_allocates_nothing_of_its_own() {
+    use futures_util::FutureExt;
+    use http_body_util::BodyExt;
+    use spark_tower::circuit::CircuitBreakerLayer;
+    use spark_tower::marker::Provider;
+    use tower::{Layer, Service};
+
+    fn ok(
+        _: http::Request<()>,
+    ) -> std::future::Ready<Result<http::Response<String>, std::convert::Infallible>> {
+        std::future::ready(Ok(http::Response::new(String::new())))
+    }
+    let mut bare = tower::service_fn(ok);
+    let mut service = CircuitBreakerLayer::new().layer(tower::service_fn(ok));
+    let request = || {
+        let mut request = http::Request::new(());
+        request.extensions_mut().insert(Provider::openai());
+        request
+    };
+    // One call through `service`, future and body to their ends.
+    fn drive<S, B>(service: &mut S, request: http::Request<()>) -> http::StatusCode
+    where
+        S: Service<http::Request<()>, Response = http::Response<B>>,
+        S::Error: std::fmt::Debug,
+        B: http_body::Body + Unpin,
+        B::Error: std::fmt::Debug,
+    {
+        let response = service.call(request).now_or_never().unwrap().unwrap();
+        let status = response.status();
+        let mut body = response.into_body();
+        while let Some(frame) = body.frame().now_or_never().unwrap() {
+            frame.unwrap();
+        }
+        status
+    }
+    // Warm: the breaker is made on the first call.
+    drive(&mut service, request());
+    let (mut with, mut without) = (Vec::with_capacity(1), Vec::with_capacity(1));
+    let bare_allocations = allocations(|| {
+        let request = request();
+        without.push(drive(&mut bare, request));
+    });
+    let breaker_allocations = allocations(|| {
+        let request = request();
+        with.push(drive(&mut service, request));
+    });
+    assert_eq!(with, without);
+    // The request's extensions are the only allocations, and the bare
+    // service's call makes them too.
+    assert_eq!(breaker_allocations, bare_allocations);
 }
