@@ -5,7 +5,8 @@
 //! sliding-window model does not combine with the rate).
 //!
 //! Every call is `poll_ready`, `call`, the future and the response body
-//! polled to their ends (ours counts a success when the body ends), with no
+//! polled to their ends (also with the service cloned per call, as axum
+//! serves a route) (ours counts a success when the body ends), with no
 //! runtime: every future here completes on its first poll. The bare inner
 //! service is measured in the same run; overhead is the difference.
 //!
@@ -144,6 +145,20 @@ fn closed(c: &mut Criterion) {
     let mut peer = peer!(inner(ok));
     group.bench_function("peer_1_key", |b| {
         b.iter(|| one_call(&mut peer, request(&openai)))
+    });
+
+    // As axum serves a route: the service is cloned for every request.
+    let bare_cloned = inner(ok);
+    group.bench_function("bare_service_cloned_per_call", |b| {
+        b.iter(|| one_call(&mut bare_cloned.clone(), request(&openai)))
+    });
+    let service = ours().layer(inner(ok));
+    group.bench_function("ours_1_key_cloned_per_call", |b| {
+        b.iter(|| one_call(&mut service.clone(), request(&openai)))
+    });
+    let peer = peer!(inner(ok));
+    group.bench_function("peer_1_key_cloned_per_call", |b| {
+        b.iter(|| one_call(&mut peer.clone(), request(&openai)))
     });
 
     // 1,000 keys: ours keys breakers by the provider marker; the peer has

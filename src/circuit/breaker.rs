@@ -163,8 +163,13 @@ pub(crate) struct Breaker {
     consecutive: AtomicU32,
     /// Clock nanoseconds when the open wait ends.
     open_until: AtomicU64,
-    /// Clock nanoseconds when half-open began.
-    half_open_since: AtomicU64,
+    /// Clock nanoseconds when the latest probe was admitted (or half-open
+    /// began): probes still in flight `half_open_max_wait` after it are
+    /// overdue.
+    last_probe_at: AtomicU64,
+    /// Clock nanoseconds until which failing responses asked, with
+    /// `Retry-After`, not to be called again (0: none since the last close).
+    retry_after_until: AtomicU64,
     trips: AtomicU64,
     trips_in_row: AtomicU32,
     transition: Mutex<()>,
@@ -215,7 +220,8 @@ impl Breaker {
             word: Padded(AtomicU64::new(Word::new(CircuitState::Closed, 0).0)),
             consecutive: AtomicU32::new(0),
             open_until: AtomicU64::new(0),
-            half_open_since: AtomicU64::new(0),
+            last_probe_at: AtomicU64::new(0),
+            retry_after_until: AtomicU64::new(0),
             trips: AtomicU64::new(0),
             trips_in_row: AtomicU32::new(0),
             transition: Mutex::new(()),
@@ -269,7 +275,7 @@ impl Breaker {
                 CircuitState::HalfOpen => {
                     let now = self.clock.now();
                     if self.probes_overdue(word, now) {
-                        self.reopen(word, now, None, "probes did not finish in time");
+                        self.reopen(word, now, "probes did not finish in time");
                         continue;
                     }
                     if word.probes() >= self.config.half_open_probes {
@@ -286,6 +292,7 @@ impl Breaker {
                         .compare_exchange(word.0, taken.0, Ordering::AcqRel, Ordering::Acquire)
                         .is_ok()
                     {
+                        self.last_probe_at.fetch_max(nanos(now), Ordering::AcqRel);
                         let started = self.timed_calls.then_some(now);
                         return Ok(Permit::new(self, taken, true, started));
                     }
@@ -294,11 +301,15 @@ impl Breaker {
         }
     }
 
+    /// Whether probes are in flight and none was admitted for the
+    /// half-open maximum wait: they are taking too long. (A probe admitted
+    /// later is younger than that; slots that free up admit new probes, so
+    /// a probe that hangs while others succeed does not hold the breaker.)
     fn probes_overdue(&self, word: Word, now: Duration) -> bool {
         word.probes() > 0
             && nanos(now)
                 >= self
-                    .half_open_since
+                    .last_probe_at
                     .load(Ordering::Acquire)
                     .saturating_add(nanos(self.config.half_open_max_wait))
     }
@@ -311,45 +322,78 @@ impl Breaker {
             Outcome::Ignored => self.metrics.ignored.increment(1),
         }
         let word = self.load();
-        if word.generation() != permit.generation {
+        if word.generation() as u32 != permit.generation {
             // Admitted in a state that has passed: not counted in this one.
             return;
         }
         match word.state() {
-            CircuitState::Closed | CircuitState::ForcedClosed => {
-                if outcome == Outcome::Ignored {
-                    return;
-                }
-                let failure = outcome == Outcome::Failure;
-                let now = if self.outcomes.timed() || failure || slow {
-                    self.clock.now()
-                } else {
-                    Duration::ZERO
-                };
-                self.outcomes.record(now, Mark { failure, slow });
-                let in_row = if failure {
-                    self.consecutive.fetch_add(1, Ordering::Relaxed) + 1
-                } else {
-                    if self.consecutive.load(Ordering::Relaxed) != 0 {
-                        self.consecutive.store(0, Ordering::Relaxed);
-                    }
-                    0
-                };
-                if (failure || slow) && word.state() == CircuitState::Closed {
-                    let totals = self.outcomes.totals(now);
-                    if let Some(reason) = self.trips_on(totals, in_row) {
-                        self.trip(word, now, retry_after, reason);
-                    }
-                }
+            CircuitState::Closed | CircuitState::ForcedClosed if outcome != Outcome::Ignored => {
+                self.record(word, outcome == Outcome::Failure, slow, retry_after);
             }
             CircuitState::HalfOpen if permit.probe => {
                 let now = self.clock.now();
                 match outcome {
                     Outcome::Ignored => self.release(permit),
-                    Outcome::Failure => self.reopen(word, now, retry_after, "a probe failed"),
-                    Outcome::Success if slow => self.reopen(word, now, None, "a probe was slow"),
+                    Outcome::Failure => {
+                        if let Some(asked) = retry_after {
+                            self.note_retry_after(now, asked);
+                        }
+                        self.reopen(word, now, "a probe failed");
+                    }
+                    Outcome::Success if slow => self.reopen(word, now, "a probe was slow"),
                     Outcome::Success => self.probe_succeeded(permit, now),
                 }
+            }
+            _ => {}
+        }
+    }
+
+    /// Notes until when a failing response asked not to be called again.
+    fn note_retry_after(&self, now: Duration, asked: Duration) {
+        let until = nanos(now).saturating_add(nanos(asked.min(self.config.retry_after_max)));
+        self.retry_after_until.fetch_max(until, Ordering::AcqRel);
+    }
+
+    /// Counts a call in closed state and trips the breaker if that makes a
+    /// condition hold.
+    fn record(&self, word: Word, failure: bool, slow: bool, retry_after: Option<Duration>) {
+        let now = if self.outcomes.timed() || failure || slow {
+            self.clock.now()
+        } else {
+            Duration::ZERO
+        };
+        self.outcomes.record(now, Mark { failure, slow });
+        if let Some(asked) = retry_after {
+            self.note_retry_after(now, asked);
+        }
+        let in_row = if failure {
+            self.consecutive.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            if self.consecutive.load(Ordering::Relaxed) != 0 {
+                self.consecutive.store(0, Ordering::Relaxed);
+            }
+            0
+        };
+        if (failure || slow) && word.state() == CircuitState::Closed {
+            let totals = self.outcomes.totals(now);
+            if let Some(reason) = self.trips_on(totals, in_row) {
+                self.trip(word, now, reason);
+            }
+        }
+    }
+
+    /// A stream whose head counted as a success failed midway, after its
+    /// permit was settled (a probe is judged at its head): a failure in
+    /// closed state, a failed probe in half-open.
+    pub(crate) fn late_failure(&self) {
+        self.metrics.failure.increment(1);
+        let word = self.load();
+        match word.state() {
+            CircuitState::Closed | CircuitState::ForcedClosed => {
+                self.record(word, true, false, None);
+            }
+            CircuitState::HalfOpen => {
+                self.reopen(word, self.clock.now(), "a probe's stream failed");
             }
             _ => {}
         }
@@ -385,7 +429,7 @@ impl Breaker {
             .word
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
                 let word = Word(current);
-                (word.generation() == permit.generation
+                (word.generation() as u32 == permit.generation
                     && word.state() == CircuitState::HalfOpen
                     && word.probes() > 0)
                     .then_some(current - PROBE_ONE)
@@ -397,7 +441,7 @@ impl Breaker {
             .word
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
                 let word = Word(current);
-                (word.generation() == permit.generation
+                (word.generation() as u32 == permit.generation
                     && word.state() == CircuitState::HalfOpen
                     && word.probes() > 0)
                     .then_some(current - PROBE_ONE + SUCCESS_ONE)
@@ -450,8 +494,8 @@ impl Breaker {
         true
     }
 
-    fn trip(&self, word: Word, now: Duration, retry_after: Option<Duration>, reason: &'static str) {
-        let wait = self.open_wait(retry_after);
+    fn trip(&self, word: Word, now: Duration, reason: &'static str) {
+        let wait = self.open_wait(now);
         let moved = self.transition(word, &[CircuitState::Closed], CircuitState::Open, || {
             self.open_until
                 .store(nanos(now).saturating_add(nanos(wait)), Ordering::Release);
@@ -471,14 +515,8 @@ impl Breaker {
         }
     }
 
-    fn reopen(
-        &self,
-        word: Word,
-        now: Duration,
-        retry_after: Option<Duration>,
-        reason: &'static str,
-    ) {
-        let wait = self.open_wait(retry_after);
+    fn reopen(&self, word: Word, now: Duration, reason: &'static str) {
+        let wait = self.open_wait(now);
         let moved = self.transition(word, &[CircuitState::HalfOpen], CircuitState::Open, || {
             self.open_until
                 .store(nanos(now).saturating_add(nanos(wait)), Ordering::Release);
@@ -499,7 +537,7 @@ impl Breaker {
 
     fn to_half_open(&self, word: Word, now: Duration) {
         let moved = self.transition(word, &[CircuitState::Open], CircuitState::HalfOpen, || {
-            self.half_open_since.store(nanos(now), Ordering::Release);
+            self.last_probe_at.store(nanos(now), Ordering::Release);
         });
         if moved {
             tracing::info!(key = %self.key, from = "open", to = "half_open", "circuit breaker half-open");
@@ -515,6 +553,7 @@ impl Breaker {
                 self.outcomes.reset();
                 self.consecutive.store(0, Ordering::Relaxed);
                 self.trips_in_row.store(0, Ordering::Relaxed);
+                self.retry_after_until.store(0, Ordering::Relaxed);
             },
         );
         if moved {
@@ -523,8 +562,9 @@ impl Breaker {
     }
 
     /// The wait of the next trip: grown for each trip in a row, jittered,
-    /// and at least the provider's `Retry-After` (up to its cap).
-    fn open_wait(&self, retry_after: Option<Duration>) -> Duration {
+    /// and lasting at least as long as failing responses asked with
+    /// `Retry-After` (each up to its cap).
+    fn open_wait(&self, now: Duration) -> Duration {
         let config = &self.config;
         let trips = self.trips_in_row.load(Ordering::Relaxed) + 1;
         let mut wait = config.open_wait(trips);
@@ -532,10 +572,11 @@ impl Breaker {
             let spread = (rand::random::<f64>() * 2.0 - 1.0) * config.jitter;
             wait = wait.mul_f64(1.0 + spread);
         }
-        match retry_after {
-            Some(asked) => wait.max(asked.min(config.retry_after_max)),
-            None => wait,
-        }
+        let asked = self
+            .retry_after_until
+            .load(Ordering::Acquire)
+            .saturating_sub(nanos(now));
+        wait.max(Duration::from_nanos(asked))
     }
 
     /// Forces a state by hand (forced open, forced closed, or closed for a
@@ -547,6 +588,7 @@ impl Breaker {
             self.outcomes.reset();
             self.consecutive.store(0, Ordering::Relaxed);
             self.trips_in_row.store(0, Ordering::Relaxed);
+            self.retry_after_until.store(0, Ordering::Relaxed);
         }
         loop {
             let next = current.next(to);
@@ -569,28 +611,24 @@ impl Breaker {
         tracing::info!(key = %self.key, from = %current.state(), to = %to, "circuit breaker set by hand");
     }
 
-    /// What the breaker looks like now (an open wait that has ended shows
-    /// as half-open, as the next call would find it).
+    /// What the breaker looks like now, without changing it: an open wait
+    /// that has ended shows as half-open, as the next call will find it.
     pub(crate) fn snapshot(&self) -> super::handle::CircuitSnapshot {
         let now = self.clock.now();
         let word = self.load();
-        if word.state() == CircuitState::Open
-            && nanos(now) >= self.open_until.load(Ordering::Acquire)
-        {
-            self.to_half_open(word, now);
-        }
-        let word = self.load();
         let totals = self.outcomes.totals(now);
-        let until_half_open = (word.state() == CircuitState::Open).then(|| {
-            Duration::from_nanos(
-                self.open_until
-                    .load(Ordering::Acquire)
-                    .saturating_sub(nanos(now)),
-            )
-        });
+        let left = self
+            .open_until
+            .load(Ordering::Acquire)
+            .saturating_sub(nanos(now));
+        let (state, until_half_open) = match word.state() {
+            CircuitState::Open if left == 0 => (CircuitState::HalfOpen, None),
+            CircuitState::Open => (CircuitState::Open, Some(Duration::from_nanos(left))),
+            state => (state, None),
+        };
         super::handle::CircuitSnapshot {
             key: self.key.to_string(),
-            state: word.state(),
+            state,
             failure_rate: totals.failure_rate(),
             slow_call_rate: totals.slow_rate(),
             calls: totals.calls,
@@ -632,9 +670,12 @@ impl Breaker {
 /// counts nothing.
 pub(crate) struct Permit {
     breaker: Arc<Breaker>,
-    generation: u64,
+    /// Clock nanoseconds when the call was admitted, plus one; 0 when slow
+    /// calls are not judged. (Small fields: permits travel inside every
+    /// response.)
+    started: u64,
+    generation: u32,
     probe: bool,
-    started: Option<Duration>,
     done: bool,
 }
 
@@ -651,9 +692,9 @@ impl Permit {
     fn new(breaker: Arc<Breaker>, word: Word, probe: bool, started: Option<Duration>) -> Self {
         Self {
             breaker,
-            generation: word.generation(),
+            started: started.map_or(0, |at| nanos(at).saturating_add(1)),
+            generation: word.generation() as u32,
             probe,
-            started,
             done: false,
         }
     }
@@ -662,11 +703,21 @@ impl Permit {
     /// threshold.
     pub(crate) fn is_slow(&self) -> bool {
         match (self.started, self.breaker.slow_threshold()) {
-            (Some(started), Some(threshold)) => {
-                self.breaker.now().saturating_sub(started) >= threshold
+            (0, _) | (_, None) => false,
+            (started, Some(threshold)) => {
+                nanos(self.breaker.now()).saturating_sub(started - 1) >= nanos(threshold)
             }
-            _ => false,
         }
+    }
+
+    /// Whether this call is a half-open probe.
+    pub(crate) fn is_probe(&self) -> bool {
+        self.probe
+    }
+
+    /// The breaker the call went through.
+    pub(crate) fn breaker(&self) -> &Arc<Breaker> {
+        &self.breaker
     }
 
     /// Records the outcome.

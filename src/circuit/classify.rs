@@ -98,7 +98,10 @@ impl<B, E> Classify<B, E> for DefaultClassifier {
 ///
 /// Implemented for closures `Fn(&Request<B>) -> Option<K>` with `K:
 /// AsRef<str>`; a key is looked up without allocating, and copied once,
-/// when its breaker is created.
+/// when its breaker is created. A key is echoed in the 503 body and in
+/// metric labels, so derive it from routing, not from secrets; keys drawn
+/// from request data are bounded by
+/// [`max_keys`](super::CircuitBreakerBuilder::max_keys).
 ///
 /// ```
 /// use http::Request;

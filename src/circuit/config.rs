@@ -24,7 +24,8 @@ pub enum Window {
 /// judged; open for 5 s, doubling on each trip in a row up to 2 min, ±10%
 /// jitter, and at least as long as a failing response's `Retry-After`
 /// (honoured up to 10 min); 3 probes at once in half-open, all 3 must
-/// succeed to close, and half-open gives up after 60 s.
+/// succeed to close, and probes unanswered 60 s after the latest one was
+/// admitted open it again.
 ///
 /// ```
 /// use std::time::Duration;
@@ -73,6 +74,15 @@ impl Default for CircuitConfig {
         }
     }
 }
+
+/// The most calls a count window holds.
+const MAX_WINDOW_CALLS: u32 = 100_000;
+/// The most buckets of a time window.
+const MAX_BUCKETS: u32 = 1_000;
+/// The most half-open probes at once.
+pub(crate) const MAX_PROBES: u32 = 1_000;
+/// The longest open, half-open or `Retry-After` wait.
+const MAX_WAIT: Duration = Duration::from_secs(86_400);
 
 /// A setting out of its range, found when the layer is built.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -179,7 +189,9 @@ impl CircuitConfig {
         self
     }
 
-    /// How long half-open waits for its probes before opening again.
+    /// How long half-open waits for its probes: when probes are still
+    /// unanswered this long after the latest one was admitted, it opens
+    /// again (with the longer wait).
     pub fn half_open_max_wait(mut self, wait: Duration) -> Self {
         self.half_open_max_wait = wait;
         self
@@ -199,9 +211,24 @@ impl CircuitConfig {
         };
         match self.window {
             Window::Count(0) => return Err(CircuitConfigError::Zero("the window's call count")),
+            Window::Count(n) if n > MAX_WINDOW_CALLS => {
+                return Err(CircuitConfigError::Range(
+                    "the window holds at most 100,000 calls (a byte each, per key)",
+                ));
+            }
+            Window::Count(n) if self.minimum_calls > n => {
+                return Err(CircuitConfigError::Range(
+                    "minimum_calls is more than the window holds: nothing could trip it",
+                ));
+            }
             Window::Time { length, buckets } => {
                 if buckets == 0 {
                     return Err(CircuitConfigError::Zero("the window's bucket count"));
+                }
+                if buckets > MAX_BUCKETS {
+                    return Err(CircuitConfigError::Range(
+                        "the window has at most 1,000 buckets",
+                    ));
                 }
                 if length / buckets < Duration::from_millis(1) {
                     return Err(CircuitConfigError::Zero(
@@ -235,13 +262,21 @@ impl CircuitConfig {
         if self.open_base.is_zero() {
             return Err(CircuitConfigError::Zero("the open wait"));
         }
+        if [self.open_max, self.half_open_max_wait, self.retry_after_max]
+            .iter()
+            .any(|wait| *wait > MAX_WAIT)
+        {
+            return Err(CircuitConfigError::Range(
+                "open, half-open and Retry-After waits are at most a day",
+            ));
+        }
         if self.open_max < self.open_base {
             return Err(CircuitConfigError::Range(
                 "the open wait's cap is below its base",
             ));
         }
-        if !(self.backoff >= 1.0 && self.backoff.is_finite()) {
-            return Err(CircuitConfigError::Range("backoff must be at least 1"));
+        if !(1.0..=100.0).contains(&self.backoff) {
+            return Err(CircuitConfigError::Range("backoff must be from 1 to 100"));
         }
         if !(0.0..1.0).contains(&self.jitter) {
             return Err(CircuitConfigError::Range("jitter must be in [0, 1)"));
@@ -249,9 +284,9 @@ impl CircuitConfig {
         if self.half_open_probes == 0 {
             return Err(CircuitConfigError::Zero("half_open_probes"));
         }
-        if self.half_open_probes > u32::from(u16::MAX) {
+        if self.half_open_probes > MAX_PROBES {
             return Err(CircuitConfigError::Range(
-                "half_open_probes must be at most 65535",
+                "half_open_probes must be at most 1,000",
             ));
         }
         if self.half_open_max_wait.is_zero() {
@@ -301,7 +336,16 @@ mod tests {
             CircuitConfig::default().backoff(0.5),
             CircuitConfig::default().jitter(1.0),
             CircuitConfig::default().half_open_probes(0),
-            CircuitConfig::default().half_open_probes(70_000),
+            CircuitConfig::default().half_open_probes(1_001),
+            CircuitConfig::default().window(Window::Count(4_000_000_000)),
+            CircuitConfig::default().window(Window::Count(10)),
+            CircuitConfig::default().window(Window::Time {
+                length: Duration::from_secs(3_600),
+                buckets: 100_000,
+            }),
+            CircuitConfig::default().open_for(Duration::from_secs(1), Duration::MAX),
+            CircuitConfig::default().backoff(1e300),
+            CircuitConfig::default().retry_after_max(Duration::from_secs(10 * 86_400)),
             CircuitConfig::default().half_open_max_wait(Duration::ZERO),
         ];
         for config in bad {

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, SystemTime};
 
@@ -12,7 +13,7 @@ use http::{HeaderMap, Response};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use super::breaker::Permit;
+use super::breaker::{Breaker, Permit};
 use super::classify::{Classify, Outcome};
 use crate::body::ResponseBody;
 
@@ -39,8 +40,10 @@ pin_project! {
             #[pin]
             future: F,
         },
+        // Boxed: a refusal already allocates (its headers and extensions),
+        // and the future of every admitted call stays small.
         Refused {
-            response: Option<Response<Bytes>>,
+            response: Option<Box<Response<Bytes>>>,
         },
     }
 }
@@ -65,7 +68,7 @@ impl<F, C> ResponseFuture<F, C> {
     pub(crate) fn refused(response: Response<Bytes>) -> Self {
         Self {
             kind: Kind::Refused {
-                response: Some(response),
+                response: Some(Box::new(response)),
             },
         }
     }
@@ -99,7 +102,7 @@ where
             }
             KindProj::Refused { response } => {
                 let response = response.take().expect("polled after completion");
-                Poll::Ready(Ok(response.map(ResponseBody::full)))
+                Poll::Ready(Ok((*response).map(ResponseBody::full)))
             }
             KindProj::Tracked {
                 future,
@@ -116,9 +119,17 @@ where
                     Err(error) => classifier.classify(Err(error)),
                 };
                 let pending = match (&result, outcome) {
+                    // A probe is judged on its head, so a long stream does
+                    // not hold the breaker half-open; the body is still
+                    // watched for a failure midway.
+                    (Ok(_), Outcome::Success) if permit.is_probe() => {
+                        let breaker = permit.breaker().clone();
+                        permit.finish(outcome, slow, None);
+                        Some(Pending::Watch(breaker))
+                    }
                     // Counted when the body ends: a stream that fails
                     // midway is a failure.
-                    (Ok(_), Outcome::Success) => Some(Pending { permit, slow }),
+                    (Ok(_), Outcome::Success) => Some(Pending::Count { permit, slow }),
                     (Ok(response), Outcome::Failure) => {
                         permit.finish(outcome, slow, retry_after(response.headers()));
                         None
@@ -136,16 +147,29 @@ where
     }
 }
 
-/// A successful call's permit while its body streams.
-struct Pending {
-    permit: Permit,
-    slow: bool,
+/// What a successful call's body still settles.
+enum Pending {
+    /// The call's permit: a success at the end, a failure midway.
+    Count { permit: Permit, slow: bool },
+    /// A probe already counted at its head: only a failure midway counts.
+    Watch(Arc<Breaker>),
+}
+
+impl Pending {
+    fn settle(self, outcome: Outcome) {
+        match (self, outcome) {
+            (Self::Count { permit, slow }, outcome) => permit.finish(outcome, slow, None),
+            (Self::Watch(breaker), Outcome::Failure) => breaker.late_failure(),
+            (Self::Watch(_), _) => {}
+        }
+    }
 }
 
 pin_project! {
     /// The inner service's response body; a successful call is counted
     /// when it ends, as a failure if it fails midway, and not at all if it
-    /// is dropped before its end (the client went away).
+    /// is dropped before its end (the client went away). A half-open probe
+    /// is counted at its head; its body still counts a failure midway.
     pub struct TrackedBody<B> {
         #[pin]
         inner: B,
@@ -158,8 +182,8 @@ impl<B: Body> TrackedBody<B> {
         let mut body = Self { inner, pending };
         if body.inner.is_end_stream() {
             // Nothing to stream (an empty body): the call is done.
-            if let Some(Pending { permit, slow }) = body.pending.take() {
-                permit.finish(Outcome::Success, slow, None);
+            if let Some(pending) = body.pending.take() {
+                pending.settle(Outcome::Success);
             }
         }
         body
@@ -191,9 +215,9 @@ impl<B: Body> Body for TrackedBody<B> {
             Some(Ok(_)) => None,
         };
         if let Some(outcome) = outcome
-            && let Some(Pending { permit, slow }) = this.pending.take()
+            && let Some(pending) = this.pending.take()
         {
-            permit.finish(outcome, slow, None);
+            pending.settle(outcome);
         }
         Poll::Ready(frame)
     }

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use dashmap::DashMap;
@@ -14,13 +15,27 @@ use super::config::CircuitConfig;
 /// Every breaker of one layer (and its clones), created as keys are first
 /// seen.
 pub(crate) struct Registry {
-    /// foldhash rather than SipHash: keys are short, looked up per call,
-    /// and the hasher is still seeded per process.
+    /// The first keys' breakers, read without a lock or a hash: most
+    /// layers serve a handful of providers, and servers such as axum clone
+    /// the service for every request, so a per-service cache would not
+    /// last.
+    hot: [OnceLock<Arc<Breaker>>; HOT],
+    /// Every breaker. foldhash rather than SipHash: keys are short, looked
+    /// up per call, and the hasher is still seeded per process.
     breakers: DashMap<Arc<str>, Arc<Breaker>, foldhash::fast::RandomState>,
     config: CircuitConfig,
     overrides: HashMap<String, CircuitConfig>,
     clock: Arc<dyn Clock>,
+    /// The most breakers made for calls (see [`CircuitBreakerBuilder::max_keys`]).
+    ///
+    /// [`CircuitBreakerBuilder::max_keys`]: super::CircuitBreakerBuilder::max_keys
+    max_keys: usize,
+    /// Whether reaching `max_keys` was logged.
+    full_logged: AtomicBool,
 }
+
+/// How many breakers are kept in [`Registry::hot`].
+const HOT: usize = 8;
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -37,28 +52,80 @@ impl Registry {
         config: CircuitConfig,
         overrides: HashMap<String, CircuitConfig>,
         clock: Arc<dyn Clock>,
+        max_keys: usize,
     ) -> Self {
         Self {
+            hot: Default::default(),
             breakers: DashMap::with_hasher(foldhash::fast::RandomState::default()),
             config,
             overrides,
             clock,
+            max_keys,
+            full_logged: AtomicBool::new(false),
         }
     }
 
-    /// The breaker of `key`, created on first use. A known key costs one
-    /// shard read lock and no allocation.
+    /// The breaker of `key` for a call, created on first use; `None` once
+    /// `max_keys` breakers exist and `key` is not one of them (the call
+    /// passes without a breaker). A hot key costs a few compares; another
+    /// known key one shard read lock; neither allocates.
     #[inline]
-    pub(crate) fn breaker(&self, key: &str) -> Arc<Breaker> {
-        if let Some(breaker) = self.breakers.get(key) {
-            return breaker.clone();
+    pub(crate) fn for_call(&self, key: &str) -> Option<Arc<Breaker>> {
+        for slot in &self.hot {
+            match slot.get() {
+                // Lengths first: most keys differ in length, and the
+                // byte compare is a library call.
+                Some(breaker) if breaker.key().len() == key.len() && **breaker.key() == *key => {
+                    return Some(breaker.clone());
+                }
+                Some(_) => {}
+                None => break,
+            }
         }
+        if let Some(breaker) = self.breakers.get(key) {
+            return Some(breaker.clone());
+        }
+        if self.breakers.len() >= self.max_keys {
+            if !self.full_logged.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    max_keys = self.max_keys,
+                    "circuit breakers: key limit reached; calls with new keys pass without a breaker"
+                );
+            }
+            return None;
+        }
+        Some(self.create(key))
+    }
+
+    /// The breaker of `key`, created if needed (whatever the key limit:
+    /// for operators' commands).
+    pub(crate) fn breaker(&self, key: &str) -> Arc<Breaker> {
+        match self.breakers.get(key) {
+            Some(breaker) => breaker.clone(),
+            None => self.create(key),
+        }
+    }
+
+    fn create(&self, key: &str) -> Arc<Breaker> {
         let key: Arc<str> = Arc::from(key);
         let config = self.overrides.get(&*key).unwrap_or(&self.config).clone();
-        self.breakers
+        let mut created = false;
+        let breaker = self
+            .breakers
             .entry(key.clone())
-            .or_insert_with(|| Arc::new(Breaker::new(key, config, self.clock.clone())))
-            .clone()
+            .or_insert_with(|| {
+                created = true;
+                Arc::new(Breaker::new(key, config, self.clock.clone()))
+            })
+            .clone();
+        if created {
+            // The first keys go to the hot slots too (a slot lost to a race
+            // only leaves that key in the map).
+            if let Some(slot) = self.hot.iter().find(|slot| slot.get().is_none()) {
+                let _ = slot.set(breaker.clone());
+            }
+        }
+        breaker
     }
 }
 

@@ -11,7 +11,7 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::breaker::{Breaker, Refusal};
+use super::breaker::Refusal;
 use super::classify::{Classify, DefaultClassifier, KeyExtractor, ProviderKey};
 use super::clock::{Clock, MonotonicClock};
 use super::config::{CircuitConfig, CircuitConfigError};
@@ -100,6 +100,7 @@ impl CircuitBreakerLayer {
     /// A builder for other settings, keys or classifications.
     pub fn builder() -> CircuitBreakerBuilder {
         CircuitBreakerBuilder {
+            max_keys: 10_000,
             config: CircuitConfig::default(),
             overrides: HashMap::new(),
             clock: Arc::new(MonotonicClock::new()),
@@ -131,13 +132,13 @@ impl<S, K: Clone, C: Clone> Layer<S> for CircuitBreakerLayer<K, C> {
             registry: self.registry.clone(),
             key: self.key.clone(),
             classifier: self.classifier.clone(),
-            last: None,
         }
     }
 }
 
 /// Builds a [`CircuitBreakerLayer`].
 pub struct CircuitBreakerBuilder<K = ProviderKey, C = DefaultClassifier> {
+    max_keys: usize,
     config: CircuitConfig,
     overrides: HashMap<String, CircuitConfig>,
     clock: Arc<dyn Clock>,
@@ -167,6 +168,18 @@ impl<K, C> CircuitBreakerBuilder<K, C> {
         self
     }
 
+    /// The most breakers made for calls (10,000 by default). Past it, calls
+    /// with a key that has no breaker yet pass without one (logged once),
+    /// so keys drawn from request data cannot grow memory and metric
+    /// series without bound. A breaker takes about 800 bytes (640 of its
+    /// own, measured with `size_of`, the rest its `Arc`, key and map entry)
+    /// plus its window: a byte per call of a count window (100 by default),
+    /// 24 bytes per bucket of a time window.
+    pub fn max_keys(mut self, keys: usize) -> Self {
+        self.max_keys = keys;
+        self
+    }
+
     /// The clock (a [`ManualClock`](super::ManualClock) in tests).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
@@ -176,6 +189,7 @@ impl<K, C> CircuitBreakerBuilder<K, C> {
     /// Picks each request's breaker (see [`KeyExtractor`]).
     pub fn key<K2>(self, key: K2) -> CircuitBreakerBuilder<K2, C> {
         CircuitBreakerBuilder {
+            max_keys: self.max_keys,
             config: self.config,
             overrides: self.overrides,
             clock: self.clock,
@@ -187,6 +201,7 @@ impl<K, C> CircuitBreakerBuilder<K, C> {
     /// Classifies results (see [`Classify`]).
     pub fn classifier<C2>(self, classifier: C2) -> CircuitBreakerBuilder<K, C2> {
         CircuitBreakerBuilder {
+            max_keys: self.max_keys,
             config: self.config,
             overrides: self.overrides,
             clock: self.clock,
@@ -206,7 +221,12 @@ impl<K, C> CircuitBreakerBuilder<K, C> {
             config.validate()?;
         }
         Ok(CircuitBreakerLayer {
-            registry: Arc::new(Registry::new(self.config, self.overrides, self.clock)),
+            registry: Arc::new(Registry::new(
+                self.config,
+                self.overrides,
+                self.clock,
+                self.max_keys,
+            )),
             key: self.key,
             classifier: self.classifier,
         })
@@ -219,9 +239,6 @@ pub struct CircuitBreaker<S, K = ProviderKey, C = DefaultClassifier> {
     registry: Arc<Registry>,
     key: K,
     classifier: C,
-    /// The breaker of the last call: most services call one provider, or
-    /// few, so the map is skipped while the key repeats.
-    last: Option<Arc<Breaker>>,
 }
 
 impl<S: Clone, K: Clone, C: Clone> Clone for CircuitBreaker<S, K, C> {
@@ -231,7 +248,6 @@ impl<S: Clone, K: Clone, C: Clone> Clone for CircuitBreaker<S, K, C> {
             registry: self.registry.clone(),
             key: self.key.clone(),
             classifier: self.classifier.clone(),
-            last: self.last.clone(),
         }
     }
 }
@@ -271,14 +287,8 @@ where
         let Some(key) = self.key.key(&request) else {
             return ResponseFuture::untracked(self.inner.call(request));
         };
-        let key = key.as_ref();
-        let breaker = match &self.last {
-            Some(last) if **last.key() == *key => last.clone(),
-            _ => {
-                let breaker = self.registry.breaker(key);
-                self.last = Some(breaker.clone());
-                breaker
-            }
+        let Some(breaker) = self.registry.for_call(key.as_ref()) else {
+            return ResponseFuture::untracked(self.inner.call(request));
         };
         match breaker.admit() {
             Ok(permit) => {

@@ -12,13 +12,15 @@
 //!   response head) or failures in a row;
 //! - **open**: calls are answered with `503` problem+json and `Retry-After`
 //!   without reaching the provider. The wait grows on each trip in a row
-//!   (exponential, capped, jittered) and is at least the failing response's
-//!   own `Retry-After`;
+//!   (exponential, capped, jittered) and lasts at least as long as failing
+//!   responses since the last close asked for with `Retry-After`;
 //! - **half-open**: at most N probe calls at once; N successes close it, a
 //!   failure (or a slow probe) opens it again with a longer wait, and probes
-//!   that do not finish within the half-open wait send it back to open. A
-//!   probe whose future or response body is dropped (the client went away)
-//!   gives its slot back uncounted;
+//!   still unanswered the half-open wait after the latest one was admitted
+//!   send it back to open. A probe is judged on its response head, so a
+//!   long stream does not hold the breaker half-open (its stream failing
+//!   midway still counts as a failure). A probe whose future is dropped
+//!   before its head (the client went away) gives its slot back uncounted;
 //! - **forced open / forced closed**, set by hand through
 //!   [`CircuitBreakerHandle`], which also gives snapshots for health
 //!   endpoints.
@@ -30,10 +32,17 @@
 //! sanitize) are ignored. A successful response is counted when its body
 //! ends, so a stream that fails midway is a failure.
 //!
-//! The closed-state path takes no lock shared across keys and allocates
-//! nothing: a shard read of the breaker map, one atomic load of the state
+//! The closed-state path takes no lock and allocates nothing: the first
+//! keys' breakers are found by comparing keys in a small array (later ones
+//! with a shard read of a `dashmap`), then one atomic load of the state
 //! word, and a few atomic operations on the key's window when the call
-//! ends. Transitions emit `tracing` events; `metrics` get a
+//! ends. Breakers made for calls are capped
+//! ([`CircuitBreakerBuilder::max_keys`], 10,000 by default), so keys drawn
+//! from request data cannot grow memory or metric series without bound.
+//!
+//! Put timeouts inside the breaker (between it and the provider), as the
+//! gateway's provider client does: a call a timeout outside drops is never
+//! counted, so a provider that hangs would not trip the breaker. Transitions emit `tracing` events; `metrics` get a
 //! `spark_circuit_state{key}` gauge (0 closed, 1 open, 2 half-open, 3
 //! forced open, 4 forced closed), `spark_circuit_calls_total{key, outcome}`
 //! (success, failure, ignored, rejected) and

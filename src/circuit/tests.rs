@@ -452,16 +452,8 @@ async fn a_dropped_probe_gives_its_slot_back_uncounted() {
         .unwrap();
     assert_eq!(refused.status(), 503, "the one slot is taken");
     drop(future);
-    // Its response body is dropped before the end.
-    let response = h
-        .service
-        .clone()
-        .oneshot(request(Provider::openai(), &[]))
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    drop(response);
     assert_eq!(h.state(), CircuitState::HalfOpen, "nothing counted");
+    assert_eq!(h.calls(), 5, "the dropped probe was called");
     assert_eq!(h.call(OK).await, 200, "the slot is free again");
     assert_eq!(h.state(), CircuitState::Closed);
 }
@@ -489,6 +481,136 @@ async fn probes_that_do_not_finish_in_time_send_it_back_to_open() {
     let response = stuck.await.unwrap();
     response.into_body().collect().await.unwrap();
     assert_eq!(h.state(), CircuitState::Open);
+}
+
+#[tokio::test]
+async fn the_half_open_wait_counts_from_the_latest_probe_not_from_half_open() {
+    let h = harness(
+        rate_only()
+            .half_open_probes(3)
+            .half_open_max_wait(30 * SECOND),
+    );
+    to_half_open(&h).await;
+    // No traffic for a minute, then probes arrive a moment apart.
+    h.clock.advance(60 * SECOND);
+    let mut service = h.service.clone();
+    let first = service.call(request(Provider::openai(), &[]));
+    h.clock.advance(Duration::from_millis(100));
+    let second = service.call(request(Provider::openai(), &[]));
+    assert_eq!(h.calls(), 6, "both admitted as probes");
+    assert_eq!(h.state(), CircuitState::HalfOpen);
+    for probe in [first, second] {
+        probe.await.unwrap().into_body().collect().await.unwrap();
+    }
+    assert_eq!(h.call(OK).await, 200);
+    assert_eq!(h.state(), CircuitState::Closed);
+}
+
+#[tokio::test]
+async fn a_probe_is_judged_at_its_head_and_its_stream_still_counts() {
+    let clock = ManualClock::new();
+    let layer = CircuitBreakerLayer::builder()
+        .config(rate_only())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let handle = layer.handle();
+    let failing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let fails = failing.clone();
+    let service = layer.layer(service_fn(move |_: Request<()>| {
+        let fails = fails.load(Ordering::SeqCst);
+        async move {
+            // Heads: 500 while failing; then a long stream that breaks.
+            let frames = futures_util::stream::iter([
+                Ok(Frame::data(Bytes::from_static(b"part"))),
+                Err("provider hung up"),
+            ]);
+            let mut response = Response::new(StreamBody::new(frames));
+            if fails {
+                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            }
+            Ok::<_, Infallible>(response)
+        }
+    }));
+    for _ in 0..4 {
+        let response = service
+            .clone()
+            .oneshot(request(Provider::openai(), &[]))
+            .await
+            .unwrap();
+        drop(response);
+    }
+    assert_eq!(handle.snapshot("openai").unwrap().state, CircuitState::Open);
+    failing.store(false, Ordering::SeqCst);
+    clock.advance(10 * SECOND);
+    // The probe's head closes the breaker before its stream ends.
+    let response = service
+        .clone()
+        .oneshot(request(Provider::openai(), &[]))
+        .await
+        .unwrap();
+    assert_eq!(
+        handle.snapshot("openai").unwrap().state,
+        CircuitState::Closed
+    );
+    // The stream then fails: a failure in the new window.
+    assert!(response.into_body().collect().await.is_err());
+    let snapshot = handle.snapshot("openai").unwrap();
+    assert_eq!((snapshot.calls, snapshot.failure_rate), (1, 1.0));
+}
+
+#[tokio::test]
+async fn retry_after_of_an_earlier_failure_is_remembered() {
+    let h = harness(rate_only());
+    h.call(&[("x-status", "429"), ("x-retry-after", "120")])
+        .await;
+    for _ in 0..3 {
+        h.call(&[("x-error", "1")]).await;
+    }
+    let snapshot = h.handle.snapshot("openai").unwrap();
+    assert_eq!(snapshot.state, CircuitState::Open);
+    assert_eq!(snapshot.until_half_open, Some(120 * SECOND));
+}
+
+#[tokio::test]
+async fn keys_beyond_the_limit_pass_without_a_breaker() {
+    let clock = ManualClock::new();
+    let layer = CircuitBreakerLayer::builder()
+        .config(rate_only().minimum_calls(1).failure_rate(1.0))
+        .max_keys(2)
+        .clock(clock)
+        .build()
+        .unwrap();
+    let handle = layer.handle();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let service = layer.layer(service_fn(move |_: Request<()>| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async {
+            let mut response = Response::new(Full::new(Bytes::new()));
+            *response.status_mut() = StatusCode::BAD_GATEWAY;
+            Ok::<_, Infallible>(response)
+        }
+    }));
+    let providers: Vec<Provider> = (0..5)
+        .map(|i| Provider::custom(format!("p{i}"), crate::marker::ProviderApi::OpenAi))
+        .collect();
+    for _ in 0..3 {
+        for provider in &providers {
+            service
+                .clone()
+                .oneshot(request(provider.clone(), &[]))
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(handle.snapshots().len(), 2);
+    // p0 and p1 opened after their first failure; the other three reached
+    // the provider every time.
+    assert_eq!(calls.load(Ordering::SeqCst), 2 + 3 * 3);
+    // Operators can still set a breaker for any key.
+    handle.force_open("p4");
+    assert_eq!(handle.snapshots().len(), 3);
 }
 
 #[tokio::test]
@@ -651,29 +773,30 @@ proptest::proptest! {
         runtime.block_on(to_half_open(&h));
         let before = h.calls();
         let barrier = Arc::new(std::sync::Barrier::new(threads));
-        let admitted = Arc::new(AtomicUsize::new(0));
+        let sent = Arc::new(AtomicUsize::new(0));
         let held = Arc::new(std::sync::Mutex::new(Vec::new()));
         std::thread::scope(|scope| {
             for t in 0..threads {
                 let (barrier, held, service) = (barrier.clone(), held.clone(), h.service.clone());
-                let admitted = admitted.clone();
+                let sent = sent.clone();
                 scope.spawn(move || {
                     barrier.wait();
                     let mut service = service;
                     for _ in (t..requests).step_by(threads) {
-                        // `call` admits or refuses at once; the futures are
+                        // `call` admits or refuses at once (only admitted
+                        // calls reach the inner service); the futures are
                         // kept unpolled so the probes stay in flight.
                         let future = service.call(request(Provider::openai(), &[]));
                         held.lock().unwrap().push(future);
-                        admitted.fetch_add(1, Ordering::SeqCst);
+                        sent.fetch_add(1, Ordering::SeqCst);
                     }
                 });
             }
         });
         let inner_calls = h.calls() - before;
-        proptest::prop_assert_eq!(admitted.load(Ordering::SeqCst), requests);
+        proptest::prop_assert_eq!(sent.load(Ordering::SeqCst), requests);
         proptest::prop_assert_eq!(inner_calls, requests.min(probes as usize));
-        // Dropping them all frees every slot: the next probes are admitted.
+        // Dropping them all frees every slot: the next probes are sent.
         held.lock().unwrap().clear();
         let status = runtime.block_on(h.call(OK));
         proptest::prop_assert_eq!(status, 200);
@@ -765,6 +888,9 @@ fn calls_states_and_transitions_are_counted() {
                 h.call(FAIL).await;
             }
             h.call(OK).await;
+            // A snapshot reads the state without moving it.
+            h.clock.advance(10 * SECOND);
+            assert_eq!(h.state(), CircuitState::HalfOpen);
         });
     });
     let calls = |outcome: &str| {
@@ -790,5 +916,10 @@ fn calls_states_and_transitions_are_counted() {
     assert_eq!(
         recorder.counter("spark_circuit_transitions_total{from=closed,key=openai,to=open}"),
         1
+    );
+    assert_eq!(
+        recorder.counter("spark_circuit_transitions_total{from=open,key=openai,to=half_open}"),
+        0,
+        "a snapshot moved nothing"
     );
 }

@@ -91,21 +91,39 @@ const FAILURE: u8 = 2;
 const SLOW: u8 = 4;
 
 /// The last `n` outcomes in a ring, with running counts.
+///
+/// The call count comes from the ring's position, so it is exact; the
+/// failure and slow counts are kept as records replace slots, and taken
+/// again from the slots on every full turn of the ring, so a record that
+/// raced with a reset cannot leave them off for long.
 #[derive(Debug)]
 pub(crate) struct CountWindow {
     slots: Box<[AtomicU8]>,
+    /// Multiplier of the ring position's remainder by the ring's length,
+    /// taken with multiplications instead of a division (see [`fast_mod`]).
+    magic: u64,
     next: AtomicU64,
-    calls: AtomicU32,
+    /// `next` at the last reset.
+    base: AtomicU64,
     failures: AtomicU32,
     slow: AtomicU32,
+}
+
+/// `n % d` for the `magic` of `d` (`u64::MAX / d + 1`), exact for every
+/// `u32` `n` (D. Lemire, "Faster remainder by direct computation", 2019).
+#[inline]
+fn fast_mod(n: u32, magic: u64, d: u32) -> u32 {
+    let low = magic.wrapping_mul(u64::from(n));
+    ((u128::from(low) * u128::from(d)) >> 64) as u32
 }
 
 impl CountWindow {
     fn new(n: u32) -> Self {
         Self {
             slots: (0..n).map(|_| AtomicU8::new(0)).collect(),
+            magic: (u64::MAX / u64::from(n)).wrapping_add(1),
             next: AtomicU64::new(0),
-            calls: AtomicU32::new(0),
+            base: AtomicU64::new(0),
             failures: AtomicU32::new(0),
             slow: AtomicU32::new(0),
         }
@@ -115,30 +133,57 @@ impl CountWindow {
     fn record(&self, mark: Mark) {
         let new =
             RECORDED | if mark.failure { FAILURE } else { 0 } | if mark.slow { SLOW } else { 0 };
-        let at = self.next.fetch_add(1, Relaxed) % self.slots.len() as u64;
-        let old = self.slots[at as usize].swap(new, Relaxed);
+        let len = self.slots.len() as u32;
+        let at = self.next.fetch_add(1, Relaxed);
+        // The position since the last reset, kept to 32 bits for the fast
+        // remainder (it wraps after 4 billion calls, moving the ring on by
+        // a few slots once).
+        let since = at.wrapping_sub(self.base.load(Relaxed)) as u32;
+        let slot = fast_mod(since, self.magic, len);
+        // A load and a store rather than a locked swap: another record of
+        // this slot would need the whole ring to turn in between, and the
+        // recount below would mend what that race left.
+        let cell = &self.slots[slot as usize];
+        let old = cell.load(Relaxed);
+        cell.store(new, Relaxed);
         // Only the counts that change are touched: a success replacing a
-        // success costs the two operations above.
-        if old & RECORDED == 0 {
-            self.calls.fetch_add(1, Relaxed);
-        }
+        // success costs the position's increment alone.
         adjust(&self.failures, old & FAILURE != 0, new & FAILURE != 0);
         adjust(&self.slow, old & SLOW != 0, new & SLOW != 0);
+        if slot == 0 && since != 0 {
+            self.recount();
+        }
+    }
+
+    fn recount(&self) {
+        let (mut failures, mut slow) = (0, 0);
+        for slot in self.slots.iter() {
+            let mark = slot.load(Relaxed);
+            failures += u32::from(mark & FAILURE != 0);
+            slow += u32::from(mark & SLOW != 0);
+        }
+        self.failures.store(failures, Relaxed);
+        self.slow.store(slow, Relaxed);
     }
 
     fn totals(&self) -> Totals {
+        let since = self
+            .next
+            .load(Relaxed)
+            .saturating_sub(self.base.load(Relaxed));
+        let calls = since.min(self.slots.len() as u64) as u32;
         Totals {
-            calls: self.calls.load(Relaxed),
-            failures: self.failures.load(Relaxed),
-            slow: self.slow.load(Relaxed),
+            calls,
+            failures: self.failures.load(Relaxed).min(calls),
+            slow: self.slow.load(Relaxed).min(calls),
         }
     }
 
     fn reset(&self) {
+        self.base.store(self.next.load(Relaxed), Relaxed);
         for slot in self.slots.iter() {
             slot.store(0, Relaxed);
         }
-        self.calls.store(0, Relaxed);
         self.failures.store(0, Relaxed);
         self.slow.store(0, Relaxed);
     }
@@ -283,6 +328,41 @@ mod tests {
         assert_eq!(totals.slow_rate(), 0.25);
         window.reset();
         assert_eq!(window.totals(now), Totals::default());
+        window.record(now, FAIL);
+        let totals = window.totals(now);
+        assert_eq!((totals.calls, totals.failures), (1, 1));
+    }
+
+    #[test]
+    fn fast_remainders_are_exact() {
+        for d in [1u32, 2, 3, 7, 10, 100, 997, 100_000] {
+            let magic = (u64::MAX / u64::from(d)).wrapping_add(1);
+            for n in (0..5_000).chain([u32::MAX - 3, u32::MAX - 2, u32::MAX - 1, u32::MAX]) {
+                assert_eq!(fast_mod(n, magic, d), n % d, "{n} % {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn counts_heal_on_each_turn_of_the_ring() {
+        let window = CountWindow::new(4);
+        for _ in 0..3 {
+            window.record(FAIL);
+        }
+        // A count knocked off, as a record racing with a reset could.
+        window.failures.store(0, Relaxed);
+        assert_eq!(window.totals().failures, 0);
+        for _ in 0..5 {
+            window.record(FAIL);
+        }
+        assert_eq!(
+            window.totals(),
+            Totals {
+                calls: 4,
+                failures: 4,
+                slow: 0
+            }
+        );
     }
 
     #[test]

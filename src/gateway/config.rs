@@ -295,12 +295,12 @@ fn circuit_from(
         config = config.window(Window::Count(count(name, &v)?));
     }
     if let Some((name, v)) = var("SPARK_CIRCUIT_WINDOW_MS") {
-        // Ten slices, at least 1 ms each.
-        let length = positive_millis(name, &v)?.max(Duration::from_millis(10));
-        config = config.window(Window::Time {
-            length,
-            buckets: 10,
-        });
+        let buckets = match var("SPARK_CIRCUIT_WINDOW_BUCKETS") {
+            Some((buckets_name, b)) => count(buckets_name, &b)?,
+            None => 10,
+        };
+        let length = positive_millis(name, &v)?;
+        config = config.window(Window::Time { length, buckets });
     }
     if let Some((name, v)) = var("SPARK_CIRCUIT_MIN_CALLS") {
         config = config.minimum_calls(count(name, &v)?);
@@ -334,10 +334,29 @@ fn circuit_from(
         .unwrap_or(config.open_max)
         .max(open);
     config = config.open_for(open, open_max);
+    if let Some((name, v)) = var("SPARK_CIRCUIT_BACKOFF") {
+        let factor = v
+            .parse::<f64>()
+            .ok()
+            .filter(|f| (1.0..=100.0).contains(f))
+            .ok_or_else(|| invalid(name, "must be a number from 1 to 100"))?;
+        config = config.backoff(factor);
+    }
+    if let Some((name, v)) = var("SPARK_CIRCUIT_JITTER") {
+        let fraction = v
+            .parse::<f64>()
+            .ok()
+            .filter(|f| (0.0..1.0).contains(f))
+            .ok_or_else(|| invalid(name, "must be a number from 0 up to 1"))?;
+        config = config.jitter(fraction);
+    }
+    if let Some((name, v)) = var("SPARK_CIRCUIT_RETRY_AFTER_MAX_MS") {
+        config = config.retry_after_max(millis(name, &v)?);
+    }
     if let Some((name, v)) = var("SPARK_CIRCUIT_HALF_OPEN_PROBES") {
         let probes = count(name, &v)?;
-        if probes > u32::from(u16::MAX) {
-            return Err(invalid(name, "must be at most 65535"));
+        if probes > 1_000 {
+            return Err(invalid(name, "must be at most 1000"));
         }
         config = config.half_open_probes(probes);
     }
@@ -473,7 +492,10 @@ mod tests {
             ("SPARK_CIRCUIT_SLOW_CALL_MS", "fast"),
             ("SPARK_CIRCUIT_OPEN_MS", "0"),
             ("SPARK_CIRCUIT_OPEN_MAX_MS", "x"),
-            ("SPARK_CIRCUIT_HALF_OPEN_PROBES", "70000"),
+            ("SPARK_CIRCUIT_HALF_OPEN_PROBES", "1001"),
+            ("SPARK_CIRCUIT_BACKOFF", "0.5"),
+            ("SPARK_CIRCUIT_JITTER", "1"),
+            ("SPARK_CIRCUIT_RETRY_AFTER_MAX_MS", "soon"),
             ("SPARK_CIRCUIT_HALF_OPEN_MAX_WAIT_MS", "0"),
         ];
         for (name, value) in cases {
@@ -491,6 +513,10 @@ mod tests {
         assert_eq!(c.circuit, None);
         let c = from(&[
             ("SPARK_CIRCUIT_WINDOW_MS", "30000"),
+            ("SPARK_CIRCUIT_WINDOW_BUCKETS", "30"),
+            ("SPARK_CIRCUIT_BACKOFF", "3"),
+            ("SPARK_CIRCUIT_JITTER", "0"),
+            ("SPARK_CIRCUIT_RETRY_AFTER_MAX_MS", "60000"),
             ("SPARK_CIRCUIT_MIN_CALLS", "4"),
             ("SPARK_CIRCUIT_FAILURE_RATE", "0.25"),
             ("SPARK_CIRCUIT_CONSECUTIVE_FAILURES", "off"),
@@ -505,7 +531,7 @@ mod tests {
         let expected = CircuitConfig::default()
             .window(Window::Time {
                 length: Duration::from_secs(30),
-                buckets: 10,
+                buckets: 30,
             })
             .minimum_calls(4)
             .failure_rate(0.25)
@@ -513,9 +539,18 @@ mod tests {
             .slow_calls(Duration::from_secs(20), 0.75)
             .open_for(Duration::from_millis(250), Duration::from_secs(1))
             .half_open_probes(1)
-            .half_open_max_wait(Duration::from_secs(5));
+            .half_open_max_wait(Duration::from_secs(5))
+            .backoff(3.0)
+            .jitter(0.0)
+            .retry_after_max(Duration::from_secs(60));
         assert_eq!(c.circuit, Some(expected));
-        // No condition left to trip it: refused.
+        // A minimum the window cannot hold, or no condition left: refused.
+        let err = from(&[
+            ("SPARK_CIRCUIT_WINDOW_CALLS", "10"),
+            ("SPARK_CIRCUIT_MIN_CALLS", "20"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().starts_with("SPARK_CIRCUIT_"), "{err}");
         let err = from(&[
             ("SPARK_CIRCUIT_FAILURE_RATE", "off"),
             ("SPARK_CIRCUIT_CONSECUTIVE_FAILURES", "off"),
