@@ -702,6 +702,9 @@ impl Permit {
     /// Whether the call, answered now, took longer than the slow-call
     /// threshold.
     pub(crate) fn is_slow(&self) -> bool {
+        if self.started == 0 {
+            return false;
+        }
         match (self.started, self.breaker.slow_threshold()) {
             (0, _) | (_, None) => false,
             (started, Some(threshold)) => {

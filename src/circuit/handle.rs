@@ -19,7 +19,7 @@ pub(crate) struct Registry {
     /// layers serve a handful of providers, and servers such as axum clone
     /// the service for every request, so a per-service cache would not
     /// last.
-    hot: [OnceLock<Arc<Breaker>>; HOT],
+    hot: [OnceLock<HotKey>; HOT],
     /// Every breaker. foldhash rather than SipHash: keys are short, looked
     /// up per call, and the hasher is still seeded per process.
     breakers: DashMap<Arc<str>, Arc<Breaker>, foldhash::fast::RandomState>,
@@ -36,6 +36,37 @@ pub(crate) struct Registry {
 
 /// How many breakers are kept in [`Registry::hot`].
 const HOT: usize = 8;
+
+/// A hot key's breaker, with the key's length and words to compare.
+struct HotKey {
+    len: usize,
+    words: (u64, u64),
+    breaker: Arc<Breaker>,
+}
+
+/// Two words that, with the length, tell apart any keys of up to 16
+/// bytes (overlapping loads from both ends); `None` for longer keys, which
+/// are compared byte by byte.
+#[inline]
+fn key_words(key: &[u8]) -> Option<(u64, u64)> {
+    let n = key.len();
+    let word = |at: usize| u64::from_le_bytes(key[at..at + 8].try_into().unwrap_or([0; 8]));
+    let half = |at: usize| {
+        u64::from(u32::from_le_bytes(
+            key[at..at + 4].try_into().unwrap_or([0; 4]),
+        ))
+    };
+    Some(match n {
+        0 => (0, 0),
+        1..=3 => (
+            u64::from(key[0]) | u64::from(key[n / 2]) << 8 | u64::from(key[n - 1]) << 16,
+            0,
+        ),
+        4..=7 => (half(0), half(n - 4)),
+        8..=16 => (word(0), word(n - 8)),
+        _ => return None,
+    })
+}
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -71,15 +102,18 @@ impl Registry {
     /// known key one shard read lock; neither allocates.
     #[inline]
     pub(crate) fn for_call(&self, key: &str) -> Option<Arc<Breaker>> {
+        let words = key_words(key.as_bytes());
         for slot in &self.hot {
-            match slot.get() {
-                // Lengths first: most keys differ in length, and the
-                // byte compare is a library call.
-                Some(breaker) if breaker.key().len() == key.len() && **breaker.key() == *key => {
-                    return Some(breaker.clone());
-                }
-                Some(_) => {}
-                None => break,
+            let Some(hot) = slot.get() else {
+                break;
+            };
+            let same = hot.len == key.len()
+                && match words {
+                    Some(words) => hot.words == words,
+                    None => **hot.breaker.key() == *key,
+                };
+            if same {
+                return Some(hot.breaker.clone());
             }
         }
         if let Some(breaker) = self.breakers.get(key) {
@@ -122,7 +156,11 @@ impl Registry {
             // The first keys go to the hot slots too (a slot lost to a race
             // only leaves that key in the map).
             if let Some(slot) = self.hot.iter().find(|slot| slot.get().is_none()) {
-                let _ = slot.set(breaker.clone());
+                let _ = slot.set(HotKey {
+                    len: breaker.key().len(),
+                    words: key_words(breaker.key().as_bytes()).unwrap_or_default(),
+                    breaker: breaker.clone(),
+                });
             }
         }
         breaker
@@ -211,5 +249,32 @@ impl CircuitBreakerHandle {
         if let Some(breaker) = self.registry.breakers.get(key).map(|b| b.clone()) {
             breaker.force(CircuitState::Closed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_words;
+
+    #[test]
+    fn key_words_tell_short_keys_apart() {
+        let keys: Vec<Vec<u8>> = (0..=16usize)
+            .flat_map(|n| {
+                (0..n.max(1)).map(move |flip| {
+                    let mut key: Vec<u8> = (0..n as u8).map(|b| b'a' + b).collect();
+                    if n > 0 {
+                        key[flip] = b'Z';
+                    }
+                    key
+                })
+            })
+            .collect();
+        for a in &keys {
+            for b in &keys {
+                let same = a.len() == b.len() && key_words(a) == key_words(b);
+                assert_eq!(same, a == b, "{a:?} {b:?}");
+            }
+        }
+        assert_eq!(key_words(&[b'x'; 17]), None);
     }
 }
