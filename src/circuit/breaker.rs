@@ -99,8 +99,15 @@ impl Word {
         Self(index | generation << GENERATION_SHIFT)
     }
 
+    #[inline]
     fn state(self) -> CircuitState {
-        CircuitState::ALL[(self.0 & STATE_BITS) as usize % CircuitState::ALL.len()]
+        match self.0 & STATE_BITS {
+            0 => CircuitState::Closed,
+            1 => CircuitState::Open,
+            2 => CircuitState::HalfOpen,
+            3 => CircuitState::ForcedOpen,
+            _ => CircuitState::ForcedClosed,
+        }
     }
 
     fn generation(self) -> u64 {
@@ -314,15 +321,23 @@ impl Breaker {
                     .saturating_add(nanos(self.config.half_open_max_wait))
     }
 
-    /// Records the outcome of a permit's call.
-    fn finish(&self, permit: &Permit, outcome: Outcome, slow: bool, retry_after: Option<Duration>) {
+    /// Records the outcome of a call admitted in `generation` (as a probe
+    /// or not).
+    pub(crate) fn finish(
+        &self,
+        generation: u32,
+        probe: bool,
+        outcome: Outcome,
+        slow: bool,
+        retry_after: Option<Duration>,
+    ) {
         match outcome {
             Outcome::Success => self.metrics.success.increment(1),
             Outcome::Failure => self.metrics.failure.increment(1),
             Outcome::Ignored => self.metrics.ignored.increment(1),
         }
         let word = self.load();
-        if word.generation() as u32 != permit.generation {
+        if word.generation() as u32 != generation {
             // Admitted in a state that has passed: not counted in this one.
             return;
         }
@@ -330,10 +345,10 @@ impl Breaker {
             CircuitState::Closed | CircuitState::ForcedClosed if outcome != Outcome::Ignored => {
                 self.record(word, outcome == Outcome::Failure, slow, retry_after);
             }
-            CircuitState::HalfOpen if permit.probe => {
+            CircuitState::HalfOpen if probe => {
                 let now = self.clock.now();
                 match outcome {
-                    Outcome::Ignored => self.release(permit),
+                    Outcome::Ignored => self.release(generation),
                     Outcome::Failure => {
                         if let Some(asked) = retry_after {
                             self.note_retry_after(now, asked);
@@ -341,7 +356,7 @@ impl Breaker {
                         self.reopen(word, now, "a probe failed");
                     }
                     Outcome::Success if slow => self.reopen(word, now, "a probe was slow"),
-                    Outcome::Success => self.probe_succeeded(permit, now),
+                    Outcome::Success => self.probe_succeeded(generation, now),
                 }
             }
             _ => {}
@@ -424,24 +439,24 @@ impl Breaker {
     }
 
     /// Gives a probe's slot back without counting it.
-    fn release(&self, permit: &Permit) {
+    fn release(&self, generation: u32) {
         let _ = self
             .word
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
                 let word = Word(current);
-                (word.generation() as u32 == permit.generation
+                (word.generation() as u32 == generation
                     && word.state() == CircuitState::HalfOpen
                     && word.probes() > 0)
                     .then_some(current - PROBE_ONE)
             });
     }
 
-    fn probe_succeeded(&self, permit: &Permit, now: Duration) {
+    fn probe_succeeded(&self, generation: u32, now: Duration) {
         let counted = self
             .word
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
                 let word = Word(current);
-                (word.generation() as u32 == permit.generation
+                (word.generation() as u32 == generation
                     && word.state() == CircuitState::HalfOpen
                     && word.probes() > 0)
                     .then_some(current - PROBE_ONE + SUCCESS_ONE)
@@ -669,20 +684,19 @@ impl Breaker {
 /// dropped (the client went away), which gives a probe's slot back and
 /// counts nothing.
 pub(crate) struct Permit {
-    breaker: Arc<Breaker>,
+    /// `None` once the permit is settled or handed on.
+    breaker: Option<Arc<Breaker>>,
     /// Clock nanoseconds when the call was admitted, plus one; 0 when slow
-    /// calls are not judged. (Small fields: permits travel inside every
-    /// response.)
+    /// calls are not judged.
     started: u64,
     generation: u32,
     probe: bool,
-    done: bool,
 }
 
 impl fmt::Debug for Permit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit")
-            .field("key", &self.breaker.key)
+            .field("key", &self.breaker.as_ref().map(|b| b.key.clone()))
             .field("probe", &self.probe)
             .finish_non_exhaustive()
     }
@@ -691,11 +705,10 @@ impl fmt::Debug for Permit {
 impl Permit {
     fn new(breaker: Arc<Breaker>, word: Word, probe: bool, started: Option<Duration>) -> Self {
         Self {
-            breaker,
+            breaker: Some(breaker),
             started: started.map_or(0, |at| nanos(at).saturating_add(1)),
             generation: word.generation() as u32,
             probe,
-            done: false,
         }
     }
 
@@ -705,11 +718,14 @@ impl Permit {
         if self.started == 0 {
             return false;
         }
-        match (self.started, self.breaker.slow_threshold()) {
-            (0, _) | (_, None) => false,
-            (started, Some(threshold)) => {
-                nanos(self.breaker.now()).saturating_sub(started - 1) >= nanos(threshold)
-            }
+        match (&self.breaker, self.started) {
+            (Some(breaker), started) => match breaker.slow_threshold() {
+                Some(threshold) => {
+                    nanos(breaker.now()).saturating_sub(started - 1) >= nanos(threshold)
+                }
+                None => false,
+            },
+            (None, _) => false,
         }
     }
 
@@ -718,22 +734,96 @@ impl Permit {
         self.probe
     }
 
-    /// The breaker the call went through.
-    pub(crate) fn breaker(&self) -> &Arc<Breaker> {
-        &self.breaker
-    }
-
     /// Records the outcome.
     pub(crate) fn finish(mut self, outcome: Outcome, slow: bool, retry_after: Option<Duration>) {
-        self.done = true;
-        self.breaker.finish(&self, outcome, slow, retry_after);
+        if let Some(breaker) = self.breaker.take() {
+            breaker.finish(self.generation, self.probe, outcome, slow, retry_after);
+        }
+    }
+
+    /// Hands a closed-state call on to its response body, which settles it
+    /// when it ends (see [`Settle`]).
+    pub(crate) fn into_settle(mut self, slow: bool) -> Settle {
+        Settle {
+            breaker: self.breaker.take(),
+            generation: self.generation,
+            mode: if slow {
+                Settle::COUNT_SLOW
+            } else {
+                Settle::COUNT
+            },
+        }
+    }
+
+    /// Settles a probe now and keeps its breaker for the body, which only
+    /// counts a failure midway.
+    pub(crate) fn settle_probe(mut self, slow: bool) -> Settle {
+        let breaker = self.breaker.take();
+        if let Some(breaker) = &breaker {
+            breaker.finish(self.generation, true, Outcome::Success, slow, None);
+        }
+        Settle {
+            breaker,
+            generation: self.generation,
+            mode: Settle::WATCH,
+        }
     }
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        if !self.done && self.probe {
-            self.breaker.release(self);
+        // Dropped unsettled (the client went away): a probe's slot is given
+        // back, nothing is counted.
+        if self.probe
+            && let Some(breaker) = self.breaker.take()
+        {
+            breaker.release(self.generation);
+        }
+    }
+}
+
+/// What a response body still settles for its call, in few bytes (it
+/// travels inside every response): the breaker, the generation the call
+/// was admitted in, and whether it counts at the end or only watches for a
+/// failure midway.
+pub(crate) struct Settle {
+    breaker: Option<Arc<Breaker>>,
+    generation: u32,
+    mode: u8,
+}
+
+impl Settle {
+    const COUNT: u8 = 0;
+    const COUNT_SLOW: u8 = 1;
+    const WATCH: u8 = 2;
+
+    /// Nothing to settle.
+    pub(crate) const NONE: Self = Self {
+        breaker: None,
+        generation: 0,
+        mode: Self::WATCH,
+    };
+
+    /// Whether anything is left to settle.
+    pub(crate) fn is_pending(&self) -> bool {
+        self.breaker.is_some()
+    }
+
+    /// Settles with the body's outcome (once; later calls do nothing).
+    pub(crate) fn settle(&mut self, outcome: Outcome) {
+        let Some(breaker) = self.breaker.take() else {
+            return;
+        };
+        match (self.mode, outcome) {
+            (Self::WATCH, Outcome::Failure) => breaker.late_failure(),
+            (Self::WATCH, _) => {}
+            (mode, outcome) => breaker.finish(
+                self.generation,
+                false,
+                outcome,
+                mode == Self::COUNT_SLOW,
+                None,
+            ),
         }
     }
 }

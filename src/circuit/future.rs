@@ -3,7 +3,6 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, SystemTime};
 
@@ -13,7 +12,7 @@ use http::{HeaderMap, Response};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use super::breaker::{Breaker, Permit};
+use super::breaker::{Permit, Settle};
 use super::classify::{Classify, Outcome};
 use crate::body::ResponseBody;
 
@@ -97,7 +96,7 @@ where
             KindProj::Untracked { future } => {
                 let response = ready!(future.poll(cx))?;
                 Poll::Ready(Ok(
-                    response.map(|b| ResponseBody::new(TrackedBody::new(b, None)))
+                    response.map(|b| ResponseBody::new(TrackedBody::new(b, Settle::NONE)))
                 ))
             }
             KindProj::Refused { response } => {
@@ -118,49 +117,27 @@ where
                     Ok(response) => classifier.classify(Ok(response)),
                     Err(error) => classifier.classify(Err(error)),
                 };
-                let pending = match (&result, outcome) {
+                let settle = match (&result, outcome) {
                     // A probe is judged on its head, so a long stream does
                     // not hold the breaker half-open; the body is still
                     // watched for a failure midway.
-                    (Ok(_), Outcome::Success) if permit.is_probe() => {
-                        let breaker = permit.breaker().clone();
-                        permit.finish(outcome, slow, None);
-                        Some(Pending::Watch(breaker))
-                    }
+                    (Ok(_), Outcome::Success) if permit.is_probe() => permit.settle_probe(slow),
                     // Counted when the body ends: a stream that fails
                     // midway is a failure.
-                    (Ok(_), Outcome::Success) => Some(Pending::Count { permit, slow }),
+                    (Ok(_), Outcome::Success) => permit.into_settle(slow),
                     (Ok(response), Outcome::Failure) => {
                         permit.finish(outcome, slow, retry_after(response.headers()));
-                        None
+                        Settle::NONE
                     }
                     _ => {
                         permit.finish(outcome, slow, None);
-                        None
+                        Settle::NONE
                     }
                 };
                 Poll::Ready(
-                    result.map(|r| r.map(|b| ResponseBody::new(TrackedBody::new(b, pending)))),
+                    result.map(|r| r.map(|b| ResponseBody::new(TrackedBody::new(b, settle)))),
                 )
             }
-        }
-    }
-}
-
-/// What a successful call's body still settles.
-enum Pending {
-    /// The call's permit: a success at the end, a failure midway.
-    Count { permit: Permit, slow: bool },
-    /// A probe already counted at its head: only a failure midway counts.
-    Watch(Arc<Breaker>),
-}
-
-impl Pending {
-    fn settle(self, outcome: Outcome) {
-        match (self, outcome) {
-            (Self::Count { permit, slow }, outcome) => permit.finish(outcome, slow, None),
-            (Self::Watch(breaker), Outcome::Failure) => breaker.late_failure(),
-            (Self::Watch(_), _) => {}
         }
     }
 }
@@ -173,27 +150,24 @@ pin_project! {
     pub struct TrackedBody<B> {
         #[pin]
         inner: B,
-        pending: Option<Pending>,
+        settle: Settle,
     }
 }
 
 impl<B: Body> TrackedBody<B> {
-    fn new(inner: B, pending: Option<Pending>) -> Self {
-        let mut body = Self { inner, pending };
-        if body.inner.is_end_stream() {
+    fn new(inner: B, mut settle: Settle) -> Self {
+        if inner.is_end_stream() {
             // Nothing to stream (an empty body): the call is done.
-            if let Some(pending) = body.pending.take() {
-                pending.settle(Outcome::Success);
-            }
+            settle.settle(Outcome::Success);
         }
-        body
+        Self { inner, settle }
     }
 }
 
 impl<B> fmt::Debug for TrackedBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TrackedBody")
-            .field("counting", &self.pending.is_some())
+            .field("counting", &self.settle.is_pending())
             .finish_non_exhaustive()
     }
 }
@@ -214,10 +188,8 @@ impl<B: Body> Body for TrackedBody<B> {
             Some(Ok(_)) if this.inner.is_end_stream() => Some(Outcome::Success),
             Some(Ok(_)) => None,
         };
-        if let Some(outcome) = outcome
-            && let Some(pending) = this.pending.take()
-        {
-            pending.settle(outcome);
+        if let Some(outcome) = outcome {
+            this.settle.settle(outcome);
         }
         Poll::Ready(frame)
     }
