@@ -6,9 +6,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -101,23 +99,6 @@ async fn a_failing_provider_is_cut_off_while_the_other_serves_and_comes_back() {
     }
 }
 
-/// `cargo test` builds the examples next to the test binaries' folder.
-fn example(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.push("examples");
-    path.push(name);
-    assert!(
-        path.exists(),
-        "{} not built: run `cargo test`",
-        path.display()
-    );
-    path
-}
-
 /// Starts the standalone mock provider on `addr` and returns it with the
 /// address it listens on.
 fn start_mock(addr: &str) -> (Child, SocketAddr) {
@@ -130,16 +111,7 @@ fn start_mock(addr: &str) -> (Child, SocketAddr) {
         .stderr(Stdio::null())
         .spawn()
         .expect("start the mock provider example");
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let listening = first_line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
-        .parse()
-        .unwrap();
+    let listening = listening_addr(&mut child);
     (child, listening)
 }
 

@@ -125,13 +125,7 @@ const TEXTS: &[&str] = &[
 ];
 
 fn scan_verdicts() -> Vec<String> {
-    let mut exe = std::env::current_exe().unwrap();
-    exe.pop();
-    if exe.ends_with("deps") {
-        exe.pop();
-    }
-    exe.push("examples");
-    exe.push("scan");
+    let exe = example("scan");
     let mut child = Command::new(&exe)
         .args(["--role", "user"])
         .stdin(Stdio::piped())

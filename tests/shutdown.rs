@@ -4,30 +4,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
 use http::StatusCode;
-
-/// `cargo test` builds the examples next to the test binaries' folder.
-fn example(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.push("examples");
-    path.push(name);
-    assert!(
-        path.exists(),
-        "{} not built: run `cargo test` (which builds examples)",
-        path.display()
-    );
-    path
-}
 
 #[tokio::test]
 async fn sigterm_finishes_in_flight_request_then_exits_zero() {
@@ -41,19 +22,10 @@ async fn sigterm_finishes_in_flight_request_then_exits_zero() {
         .stderr(Stdio::null())
         .spawn()
         .expect("start the gateway example");
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let addr = first_line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
-        .to_owned();
+    let addr = listening_addr(&mut child);
 
-    let request = tokio::spawn(async move {
-        post_json(addr.parse().unwrap(), "/v1/chat/completions", OPENAI_HI).await
-    });
+    let request =
+        tokio::spawn(async move { post_json(addr, "/v1/chat/completions", OPENAI_HI).await });
     // Let the request reach the mock's latency before the signal.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!request.is_finished(), "the slow request ended too early");

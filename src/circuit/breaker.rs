@@ -510,8 +510,18 @@ impl Breaker {
     }
 
     fn trip(&self, word: Word, now: Duration, reason: &'static str) {
+        self.open(word, CircuitState::Closed, now, reason);
+    }
+
+    fn reopen(&self, word: Word, now: Duration, reason: &'static str) {
+        self.open(word, CircuitState::HalfOpen, now, reason);
+    }
+
+    /// Opens the breaker from `from` (closed or half-open) for the next
+    /// wait, counting a trip.
+    fn open(&self, word: Word, from: CircuitState, now: Duration, reason: &'static str) {
         let wait = self.open_wait(now);
-        let moved = self.transition(word, &[CircuitState::Closed], CircuitState::Open, || {
+        let moved = self.transition(word, &[from], CircuitState::Open, || {
             self.open_until
                 .store(nanos(now).saturating_add(nanos(wait)), Ordering::Release);
             self.trips.fetch_add(1, Ordering::Relaxed);
@@ -521,31 +531,11 @@ impl Breaker {
         if moved {
             tracing::warn!(
                 key = %self.key,
-                from = "closed",
+                from = from.as_str(),
                 to = "open",
                 reason,
                 open_for_ms = wait.as_millis() as u64,
                 "circuit breaker opened"
-            );
-        }
-    }
-
-    fn reopen(&self, word: Word, now: Duration, reason: &'static str) {
-        let wait = self.open_wait(now);
-        let moved = self.transition(word, &[CircuitState::HalfOpen], CircuitState::Open, || {
-            self.open_until
-                .store(nanos(now).saturating_add(nanos(wait)), Ordering::Release);
-            self.trips.fetch_add(1, Ordering::Relaxed);
-            self.trips_in_row.fetch_add(1, Ordering::Relaxed);
-        });
-        if moved {
-            tracing::warn!(
-                key = %self.key,
-                from = "half_open",
-                to = "open",
-                reason,
-                open_for_ms = wait.as_millis() as u64,
-                "circuit breaker opened again"
             );
         }
     }

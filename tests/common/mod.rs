@@ -174,3 +174,37 @@ pub fn sse_events(text: &str) -> Vec<(Option<String>, String)> {
         })
         .collect()
 }
+
+/// A built example: `cargo test` builds the examples next to the test
+/// binaries' folder.
+pub fn example(name: &str) -> std::path::PathBuf {
+    let mut path = std::env::current_exe().unwrap();
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    path.push("examples");
+    path.push(name);
+    assert!(
+        path.exists(),
+        "{} not built: run `cargo test` (which builds examples)",
+        path.display()
+    );
+    path
+}
+
+/// The address a started example (gateway or mock provider) prints as its
+/// first line on stdout: `listening on http://ADDR`.
+pub fn listening_addr(child: &mut std::process::Child) -> SocketAddr {
+    use std::io::BufRead;
+    let mut first_line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout piped"))
+        .read_line(&mut first_line)
+        .unwrap();
+    first_line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
+        .parse()
+        .unwrap()
+}
