@@ -485,8 +485,14 @@ impl Breaker {
             return false;
         }
         publish();
+        self.move_to(current, to);
+        true
+    }
+
+    /// Stores `to` in the next generation (under the transition lock) and
+    /// counts the transition; returns the state it left.
+    fn move_to(&self, mut current: Word, to: CircuitState) -> CircuitState {
         // Only probe counts change outside the lock: retry on those.
-        let mut current = current;
         loop {
             let next = current.next(to);
             match self
@@ -497,16 +503,15 @@ impl Breaker {
                 Err(seen) => current = Word(seen),
             }
         }
-        let from = expected.state();
         self.metrics.state.set(to.gauge());
         metrics::counter!(
             "spark_circuit_transitions_total",
             "key" => self.key.to_string(),
-            "from" => from.as_str(),
+            "from" => current.state().as_str(),
             "to" => to.as_str()
         )
         .increment(1);
-        true
+        current.state()
     }
 
     fn trip(&self, word: Word, now: Duration, reason: &'static str) {
@@ -588,32 +593,14 @@ impl Breaker {
     /// reset, which also clears the window and the trip streak).
     pub(crate) fn force(&self, to: CircuitState) {
         let _guard = self.transition.lock().unwrap_or_else(|e| e.into_inner());
-        let mut current = self.load();
         if to == CircuitState::Closed {
             self.outcomes.reset();
             self.consecutive.store(0, Ordering::Relaxed);
             self.trips_in_row.store(0, Ordering::Relaxed);
             self.retry_after_until.store(0, Ordering::Relaxed);
         }
-        loop {
-            let next = current.next(to);
-            match self
-                .word
-                .compare_exchange(current.0, next.0, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => break,
-                Err(seen) => current = Word(seen),
-            }
-        }
-        self.metrics.state.set(to.gauge());
-        metrics::counter!(
-            "spark_circuit_transitions_total",
-            "key" => self.key.to_string(),
-            "from" => current.state().as_str(),
-            "to" => to.as_str()
-        )
-        .increment(1);
-        tracing::info!(key = %self.key, from = %current.state(), to = %to, "circuit breaker set by hand");
+        let from = self.move_to(self.load(), to);
+        tracing::info!(key = %self.key, from = %from, to = %to, "circuit breaker set by hand");
     }
 
     /// What the breaker looks like now, without changing it: an open wait
