@@ -397,6 +397,33 @@ impl Breaker {
         }
     }
 
+    /// [`finish`](Self::finish) for the common case, a closed-state call
+    /// that succeeded in time: nothing can trip, so only the window and the
+    /// run of failures are touched.
+    fn succeeded(&self, generation: u32) {
+        self.metrics.success.increment(1);
+        let word = self.load();
+        if word.generation() as u32 != generation {
+            return;
+        }
+        match word.state() {
+            CircuitState::Closed | CircuitState::ForcedClosed => {
+                let now = if self.outcomes.timed() {
+                    self.clock.now()
+                } else {
+                    Duration::ZERO
+                };
+                self.outcomes.record(now, Mark::default());
+                if self.consecutive.load(Ordering::Relaxed) != 0 {
+                    self.consecutive.store(0, Ordering::Relaxed);
+                }
+            }
+            // A closed-state permit in another state has another
+            // generation; nothing else to count.
+            _ => {}
+        }
+    }
+
     /// A stream whose head counted as a success failed midway, after its
     /// permit was settled (a probe is judged at its head): a failure in
     /// closed state, a failed probe in half-open.
@@ -794,6 +821,7 @@ impl Settle {
         match (self.mode, outcome) {
             (Self::WATCH, Outcome::Failure) => breaker.late_failure(),
             (Self::WATCH, _) => {}
+            (Self::COUNT, Outcome::Success) => breaker.succeeded(self.generation),
             (mode, outcome) => breaker.finish(
                 self.generation,
                 false,

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -20,6 +21,10 @@ pub(crate) struct Registry {
     /// the service for every request, so a per-service cache would not
     /// last.
     hot: [OnceLock<HotKey>; HOT],
+    /// Later keys' breakers, found without a lock: an open-addressed
+    /// table of write-once slots (a key is never removed), probed from its
+    /// hash for at most [`PROBES`] slots.
+    table: Box<[OnceLock<HotKey>]>,
     /// Every breaker. foldhash rather than SipHash: keys are short, looked
     /// up per call, and the hasher is still seeded per process.
     breakers: DashMap<Arc<str>, Arc<Breaker>, foldhash::fast::RandomState>,
@@ -36,6 +41,13 @@ pub(crate) struct Registry {
 
 /// How many breakers are kept in [`Registry::hot`].
 const HOT: usize = 8;
+
+/// Slots of [`Registry::table`] (about 80 KB): some 1,400 keys at the
+/// load where probes stay short; later keys are read from the map.
+const TABLE: usize = 2048;
+
+/// The most slots a lookup or insertion of [`Registry::table`] probes.
+const PROBES: usize = 16;
 
 /// A hot key's breaker, with the key's length and words to compare.
 struct HotKey {
@@ -87,6 +99,7 @@ impl Registry {
     ) -> Self {
         Self {
             hot: Default::default(),
+            table: (0..TABLE).map(|_| OnceLock::new()).collect(),
             breakers: DashMap::with_hasher(foldhash::fast::RandomState::default()),
             config,
             overrides,
@@ -103,17 +116,32 @@ impl Registry {
     #[inline]
     pub(crate) fn for_call(&self, key: &str) -> Option<Arc<Breaker>> {
         let words = key_words(key.as_bytes());
-        for slot in &self.hot {
-            let Some(hot) = slot.get() else {
-                break;
-            };
-            let same = hot.len == key.len()
+        let same = |hot: &HotKey| {
+            hot.len == key.len()
                 && match words {
                     Some(words) => hot.words == words,
                     None => **hot.breaker.key() == *key,
-                };
-            if same {
-                return Some(hot.breaker.clone());
+                }
+        };
+        let mut hot_full = true;
+        for slot in &self.hot {
+            match slot.get() {
+                Some(hot) if same(hot) => return Some(hot.breaker.clone()),
+                Some(_) => {}
+                None => {
+                    hot_full = false;
+                    break;
+                }
+            }
+        }
+        if hot_full {
+            let start = self.breakers.hasher().hash_one(key) as usize;
+            for probe in 0..PROBES {
+                match self.table[(start + probe) % TABLE].get() {
+                    Some(hot) if same(hot) => return Some(hot.breaker.clone()),
+                    Some(_) => {}
+                    None => break,
+                }
             }
         }
         if let Some(breaker) = self.breakers.get(key) {
@@ -153,14 +181,27 @@ impl Registry {
             })
             .clone();
         if created {
-            // The first keys go to the hot slots too (a slot lost to a race
-            // only leaves that key in the map).
-            if let Some(slot) = self.hot.iter().find(|slot| slot.get().is_none()) {
-                let _ = slot.set(HotKey {
-                    len: breaker.key().len(),
-                    words: key_words(breaker.key().as_bytes()).unwrap_or_default(),
-                    breaker: breaker.clone(),
-                });
+            // The first keys go to the hot slots too, later ones to the
+            // table (a slot lost to a race leaves the key in the map, or in
+            // two slots: both hold the same breaker).
+            let hot = || HotKey {
+                len: breaker.key().len(),
+                words: key_words(breaker.key().as_bytes()).unwrap_or_default(),
+                breaker: breaker.clone(),
+            };
+            match self.hot.iter().find(|slot| slot.get().is_none()) {
+                Some(slot) => {
+                    let _ = slot.set(hot());
+                }
+                None => {
+                    let start = self.breakers.hasher().hash_one(&**breaker.key()) as usize;
+                    if let Some(slot) = (0..PROBES)
+                        .map(|probe| &self.table[(start + probe) % TABLE])
+                        .find(|slot| slot.get().is_none())
+                    {
+                        let _ = slot.set(hot());
+                    }
+                }
             }
         }
         breaker
@@ -254,7 +295,31 @@ impl CircuitBreakerHandle {
 
 #[cfg(test)]
 mod tests {
-    use super::key_words;
+    use super::*;
+
+    #[test]
+    fn every_key_finds_its_own_breaker_in_the_array_the_table_and_the_map() {
+        let registry = Registry::new(
+            CircuitConfig::default(),
+            HashMap::new(),
+            Arc::new(super::super::ManualClock::new()),
+            10_000,
+        );
+        // Past the hot array, through the table, and past the table's
+        // capacity into the map alone.
+        let keys: Vec<String> = (0..3_000).map(|i| format!("provider-{i}")).collect();
+        for key in &keys {
+            assert_eq!(&**registry.for_call(key).unwrap().key(), key.as_str());
+        }
+        for key in keys.iter().rev() {
+            let first = registry.for_call(key).unwrap();
+            assert_eq!(&**first.key(), key.as_str());
+            assert!(Arc::ptr_eq(&first, &registry.for_call(key).unwrap()));
+        }
+        assert_eq!(registry.breakers.len(), keys.len());
+        let long = "a-key-longer-than-sixteen-bytes";
+        assert_eq!(&**registry.for_call(long).unwrap().key(), long);
+    }
 
     #[test]
     fn key_words_tell_short_keys_apart() {
