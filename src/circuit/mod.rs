@@ -32,8 +32,10 @@
 //! sanitize) are ignored. A successful response is counted when its body
 //! ends, so a stream that fails midway is a failure.
 //!
-//! The closed-state path takes no lock and allocates nothing: the first
+//! The closed-state path allocates nothing and, for the first 1,400 keys or
+//! so, takes no lock: the first
 //! keys' breakers are found by comparing keys in a small array (later ones
+//! in a write-once table probed from the key's hash, and past its capacity
 //! with a shard read of a `dashmap`), then one atomic load of the state
 //! word, and a few atomic operations on the key's window when the call
 //! ends. Breakers made for calls are capped
@@ -42,7 +44,9 @@
 //!
 //! Put timeouts inside the breaker (between it and the provider), as the
 //! gateway's provider client does: a call a timeout outside drops is never
-//! counted, so a provider that hangs would not trip the breaker. Transitions emit `tracing` events; `metrics` get a
+//! counted, so a provider that hangs would not trip the breaker.
+//!
+//! Transitions emit `tracing` events; `metrics` get a
 //! `spark_circuit_state{key}` gauge (0 closed, 1 open, 2 half-open, 3
 //! forced open, 4 forced closed), `spark_circuit_calls_total{key, outcome}`
 //! (success, failure, ignored, rejected) and
