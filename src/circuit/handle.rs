@@ -22,8 +22,9 @@ pub(crate) struct Registry {
     /// last.
     hot: [OnceLock<HotKey>; HOT],
     /// Later keys' breakers, found without a lock: an open-addressed
-    /// table of write-once slots (a key is never removed), probed from its
-    /// hash for at most [`PROBES`] slots.
+    /// table of write-once slots (a key is never removed), at least twice
+    /// `max_keys` (a power of two), probed from the key's hash for at most
+    /// [`PROBES`] slots.
     table: Box<[OnceLock<HotKey>]>,
     /// Every breaker. foldhash rather than SipHash: keys are short, looked
     /// up per call, and the hasher is still seeded per process.
@@ -41,10 +42,6 @@ pub(crate) struct Registry {
 
 /// How many breakers are kept in [`Registry::hot`].
 const HOT: usize = 8;
-
-/// Slots of [`Registry::table`] (about 80 KB): some 1,400 keys at the
-/// load where probes stay short; later keys are read from the map.
-const TABLE: usize = 2048;
 
 /// The most slots a lookup or insertion of [`Registry::table`] probes.
 const PROBES: usize = 16;
@@ -99,7 +96,12 @@ impl Registry {
     ) -> Self {
         Self {
             hot: Default::default(),
-            table: (0..TABLE).map(|_| OnceLock::new()).collect(),
+            table: (0..max_keys
+                .saturating_mul(2)
+                .clamp(16, 1 << 24)
+                .next_power_of_two())
+                .map(|_| OnceLock::new())
+                .collect(),
             breakers: DashMap::with_hasher(foldhash::fast::RandomState::default()),
             config,
             overrides,
@@ -137,7 +139,7 @@ impl Registry {
         if hot_full {
             let start = self.breakers.hasher().hash_one(key) as usize;
             for probe in 0..PROBES {
-                match self.table[(start + probe) % TABLE].get() {
+                match self.table[(start + probe) & (self.table.len() - 1)].get() {
                     Some(hot) if same(hot) => return Some(hot.breaker.clone()),
                     Some(_) => {}
                     None => break,
@@ -196,7 +198,7 @@ impl Registry {
                 None => {
                     let start = self.breakers.hasher().hash_one(&**breaker.key()) as usize;
                     if let Some(slot) = (0..PROBES)
-                        .map(|probe| &self.table[(start + probe) % TABLE])
+                        .map(|probe| &self.table[(start + probe) & (self.table.len() - 1)])
                         .find(|slot| slot.get().is_none())
                     {
                         let _ = slot.set(hot());
@@ -298,15 +300,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_key_finds_its_own_breaker_in_the_array_the_table_and_the_map() {
+    fn every_key_finds_its_own_breaker_in_the_array_and_the_table() {
         let registry = Registry::new(
             CircuitConfig::default(),
             HashMap::new(),
             Arc::new(super::super::ManualClock::new()),
-            10_000,
+            3_000,
         );
-        // Past the hot array, through the table, and past the table's
-        // capacity into the map alone.
+        // Past the hot array, through the table, up to the key limit.
         let keys: Vec<String> = (0..3_000).map(|i| format!("provider-{i}")).collect();
         for key in &keys {
             assert_eq!(&**registry.for_call(key).unwrap().key(), key.as_str());
@@ -317,8 +318,12 @@ mod tests {
             assert!(Arc::ptr_eq(&first, &registry.for_call(key).unwrap()));
         }
         assert_eq!(registry.breakers.len(), keys.len());
-        let long = "a-key-longer-than-sixteen-bytes";
-        assert_eq!(&**registry.for_call(long).unwrap().key(), long);
+        // Past the limit calls get none, but an operator's key is made and
+        // then found like any other.
+        assert!(registry.for_call("one-too-many").is_none());
+        let long = "an-operators-key-longer-than-sixteen-bytes";
+        let made = registry.breaker(long);
+        assert!(Arc::ptr_eq(&made, &registry.for_call(long).unwrap()));
     }
 
     #[test]

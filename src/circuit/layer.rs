@@ -100,7 +100,7 @@ impl CircuitBreakerLayer {
     /// A builder for other settings, keys or classifications.
     pub fn builder() -> CircuitBreakerBuilder {
         CircuitBreakerBuilder {
-            max_keys: 10_000,
+            max_keys: 1_000,
             config: CircuitConfig::default(),
             overrides: HashMap::new(),
             clock: Arc::new(MonotonicClock::new()),
@@ -168,13 +168,14 @@ impl<K, C> CircuitBreakerBuilder<K, C> {
         self
     }
 
-    /// The most breakers made for calls (10,000 by default). Past it, calls
+    /// The most breakers made for calls (1,000 by default). Past it, calls
     /// with a key that has no breaker yet pass without one (logged once),
     /// so keys drawn from request data cannot grow memory and metric
     /// series without bound. A breaker takes about 800 bytes (640 of its
     /// own, measured with `size_of`, the rest its `Arc`, key and map entry)
     /// plus its window: a byte per call of a count window (100 by default),
-    /// 24 bytes per bucket of a time window.
+    /// 24 bytes per bucket of a time window. The lock-free lookup table is
+    /// sized for the limit: 80 bytes per key of it.
     pub fn max_keys(mut self, keys: usize) -> Self {
         self.max_keys = keys;
         self

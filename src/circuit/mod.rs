@@ -32,14 +32,15 @@
 //! sanitize) are ignored. A successful response is counted when its body
 //! ends, so a stream that fails midway is a failure.
 //!
-//! The closed-state path allocates nothing and, for the first 1,400 keys or
-//! so, takes no lock: the first
+//! The closed-state path allocates nothing and takes no lock: the first
 //! keys' breakers are found by comparing keys in a small array (later ones
-//! in a write-once table probed from the key's hash, and past its capacity
-//! with a shard read of a `dashmap`), then one atomic load of the state
+//! in a write-once table sized for `max_keys` and probed from the key's
+//! hash; a key that finds no slot there, which takes sixteen collisions in
+//! a table at most half full, is read from a `dashmap`), then one atomic
+//! load of the state
 //! word, and a few atomic operations on the key's window when the call
 //! ends. Breakers made for calls are capped
-//! ([`CircuitBreakerBuilder::max_keys`], 10,000 by default), so keys drawn
+//! ([`CircuitBreakerBuilder::max_keys`], 1,000 by default), so keys drawn
 //! from request data cannot grow memory or metric series without bound.
 //!
 //! Put timeouts inside the breaker (between it and the provider), as the
