@@ -467,27 +467,25 @@ impl Breaker {
 
     /// Gives a probe's slot back without counting it.
     fn release(&self, generation: u32) {
-        let _ = self
-            .word
+        let _ = self.end_probe(generation, 0);
+    }
+
+    /// Ends a probe of `generation` while that half-open lasts: its slot is
+    /// given back and `add` added to the word (a success, or nothing);
+    /// the word before, or an error when the probe's half-open has passed.
+    fn end_probe(&self, generation: u32, add: u64) -> Result<u64, u64> {
+        self.word
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
                 let word = Word(current);
                 (word.generation() as u32 == generation
                     && word.state() == CircuitState::HalfOpen
                     && word.probes() > 0)
-                    .then_some(current - PROBE_ONE)
-            });
+                    .then_some(current - PROBE_ONE + add)
+            })
     }
 
     fn probe_succeeded(&self, generation: u32, now: Duration) {
-        let counted = self
-            .word
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
-                let word = Word(current);
-                (word.generation() as u32 == generation
-                    && word.state() == CircuitState::HalfOpen
-                    && word.probes() > 0)
-                    .then_some(current - PROBE_ONE + SUCCESS_ONE)
-            });
+        let counted = self.end_probe(generation, SUCCESS_ONE);
         if let Ok(before) = counted {
             let after = Word(before - PROBE_ONE + SUCCESS_ONE);
             if after.successes() >= self.config.half_open_probes {
