@@ -44,6 +44,7 @@
 //! | `limit` | [`limit::BodyLimitLayer`]: body limits that hold for chunked and streamed bodies | yes |
 //! | `sanitize` | [`sanitize::SanitizeLayer`] and [`sanitize::Sanitizer`]: per-field limits, cleaning, prompt-injection detection | yes |
 //! | `circuit` | [`circuit::CircuitBreakerLayer`]: per-provider circuit breakers | yes |
+//! | `auth` | [`auth::ApiKey`]: the client API key format (the layer follows) | yes |
 //! | `gateway` | [`gateway`]: provider routing, provider client, mock provider, router builder | yes |
 //! | `full` | every feature above | no |
 //!
@@ -69,6 +70,9 @@ pub mod headers;
 
 #[cfg(feature = "circuit")]
 pub mod circuit;
+
+#[cfg(feature = "auth")]
+pub mod auth;
 
 #[cfg(feature = "gateway")]
 pub mod gateway;
