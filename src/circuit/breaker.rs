@@ -28,26 +28,18 @@ use crate::marker::ProviderApi;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CircuitState {
     /// Calls pass and their outcomes are counted.
-    Closed,
+    Closed = 0,
     /// Calls are rejected until the open wait ends.
-    Open,
+    Open = 1,
     /// A few probe calls pass; their outcomes decide.
-    HalfOpen,
+    HalfOpen = 2,
     /// Set by hand: every call is rejected until reset.
-    ForcedOpen,
+    ForcedOpen = 3,
     /// Set by hand: every call passes and nothing trips it until reset.
-    ForcedClosed,
+    ForcedClosed = 4,
 }
 
 impl CircuitState {
-    const ALL: [Self; 5] = [
-        Self::Closed,
-        Self::Open,
-        Self::HalfOpen,
-        Self::ForcedOpen,
-        Self::ForcedClosed,
-    ];
-
     /// The state's name, as a metrics label.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -92,11 +84,7 @@ struct Word(u64);
 
 impl Word {
     fn new(state: CircuitState, generation: u64) -> Self {
-        let index = CircuitState::ALL
-            .iter()
-            .position(|&s| s == state)
-            .unwrap_or(0) as u64;
-        Self(index | generation << GENERATION_SHIFT)
+        Self(state as u64 | generation << GENERATION_SHIFT)
     }
 
     #[inline]
@@ -183,7 +171,8 @@ pub(crate) struct Breaker {
     metrics: BreakerMetrics,
     /// The last open-breaker body: its seconds, API shape and bytes.
     rejection: Mutex<Option<(u64, Option<ProviderApi>, Bytes)>>,
-    /// Whether admitting a call reads the clock (slow calls are judged).
+    /// Whether admitting a call reads the clock (slow calls are judged):
+    /// `config.slow_call.is_some()`, kept beside the hot fields.
     timed_calls: bool,
 }
 
@@ -356,7 +345,7 @@ impl Breaker {
                         self.reopen(word, now, "a probe failed");
                     }
                     Outcome::Success if slow => self.reopen(word, now, "a probe was slow"),
-                    Outcome::Success => self.probe_succeeded(generation, now),
+                    Outcome::Success => self.probe_succeeded(generation),
                 }
             }
             _ => {}
@@ -370,13 +359,13 @@ impl Breaker {
     }
 
     /// Counts a call in closed state and trips the breaker if that makes a
-    /// condition hold.
+    /// condition hold. (Only failures carry a `Retry-After`.)
     fn record(&self, word: Word, failure: bool, slow: bool, retry_after: Option<Duration>) {
-        let now = if self.outcomes.timed() || failure || slow {
-            self.clock.now()
-        } else {
-            Duration::ZERO
-        };
+        if !failure && !slow {
+            self.count_success();
+            return;
+        }
+        let now = self.clock.now();
         self.outcomes.record(now, Mark { failure, slow });
         if let Some(asked) = retry_after {
             self.note_retry_after(now, asked);
@@ -384,16 +373,35 @@ impl Breaker {
         let in_row = if failure {
             self.consecutive.fetch_add(1, Ordering::Relaxed) + 1
         } else {
-            if self.consecutive.load(Ordering::Relaxed) != 0 {
-                self.consecutive.store(0, Ordering::Relaxed);
-            }
+            self.end_failure_run();
             0
         };
-        if (failure || slow) && word.state() == CircuitState::Closed {
+        if word.state() == CircuitState::Closed {
             let totals = self.outcomes.totals(now);
             if let Some(reason) = self.trips_on(totals, in_row) {
                 self.trip(word, now, reason);
             }
+        }
+    }
+
+    /// Counts a success in time: nothing can trip on it.
+    #[inline(always)]
+    fn count_success(&self) {
+        let now = if self.outcomes.timed() {
+            self.clock.now()
+        } else {
+            Duration::ZERO
+        };
+        self.outcomes.record(now, Mark::default());
+        self.end_failure_run();
+    }
+
+    /// Ends the run of failures in a row (written only when there is one,
+    /// so successes do not contend on the line).
+    #[inline]
+    fn end_failure_run(&self) {
+        if self.consecutive.load(Ordering::Relaxed) != 0 {
+            self.consecutive.store(0, Ordering::Relaxed);
         }
     }
 
@@ -406,21 +414,12 @@ impl Breaker {
         if word.generation() as u32 != generation {
             return;
         }
-        match word.state() {
-            CircuitState::Closed | CircuitState::ForcedClosed => {
-                let now = if self.outcomes.timed() {
-                    self.clock.now()
-                } else {
-                    Duration::ZERO
-                };
-                self.outcomes.record(now, Mark::default());
-                if self.consecutive.load(Ordering::Relaxed) != 0 {
-                    self.consecutive.store(0, Ordering::Relaxed);
-                }
-            }
-            // A closed-state permit in another state has another
-            // generation; nothing else to count.
-            _ => {}
+        // A closed-state permit in another state has another generation.
+        if matches!(
+            word.state(),
+            CircuitState::Closed | CircuitState::ForcedClosed
+        ) {
+            self.count_success();
         }
     }
 
@@ -484,12 +483,12 @@ impl Breaker {
             })
     }
 
-    fn probe_succeeded(&self, generation: u32, now: Duration) {
+    fn probe_succeeded(&self, generation: u32) {
         let counted = self.end_probe(generation, SUCCESS_ONE);
         if let Ok(before) = counted {
             let after = Word(before - PROBE_ONE + SUCCESS_ONE);
             if after.successes() >= self.config.half_open_probes {
-                self.close(after, now);
+                self.close(after);
             }
         }
     }
@@ -579,21 +578,27 @@ impl Breaker {
         }
     }
 
-    fn close(&self, word: Word, _now: Duration) {
+    fn close(&self, word: Word) {
         let moved = self.transition(
             word,
             &[CircuitState::HalfOpen],
             CircuitState::Closed,
             || {
-                self.outcomes.reset();
-                self.consecutive.store(0, Ordering::Relaxed);
-                self.trips_in_row.store(0, Ordering::Relaxed);
-                self.retry_after_until.store(0, Ordering::Relaxed);
+                self.clear();
             },
         );
         if moved {
             tracing::info!(key = %self.key, from = "half_open", to = "closed", "circuit breaker closed");
         }
+    }
+
+    /// A fresh start on closing: an empty window, no run of failures or
+    /// trips, no `Retry-After` still asked.
+    fn clear(&self) {
+        self.outcomes.reset();
+        self.consecutive.store(0, Ordering::Relaxed);
+        self.trips_in_row.store(0, Ordering::Relaxed);
+        self.retry_after_until.store(0, Ordering::Relaxed);
     }
 
     /// The wait of the next trip: grown for each trip in a row, jittered,
@@ -619,10 +624,7 @@ impl Breaker {
     pub(crate) fn force(&self, to: CircuitState) {
         let _guard = self.transition.lock().unwrap_or_else(|e| e.into_inner());
         if to == CircuitState::Closed {
-            self.outcomes.reset();
-            self.consecutive.store(0, Ordering::Relaxed);
-            self.trips_in_row.store(0, Ordering::Relaxed);
-            self.retry_after_until.store(0, Ordering::Relaxed);
+            self.clear();
         }
         let from = self.move_to(self.load(), to);
         tracing::info!(key = %self.key, from = %from, to = %to, "circuit breaker set by hand");
@@ -720,15 +722,12 @@ impl Permit {
         if self.started == 0 {
             return false;
         }
-        match (&self.breaker, self.started) {
-            (Some(breaker), started) => match breaker.slow_threshold() {
-                Some(threshold) => {
-                    nanos(breaker.now()).saturating_sub(started - 1) >= nanos(threshold)
-                }
-                None => false,
-            },
-            (None, _) => false,
-        }
+        let Some(breaker) = &self.breaker else {
+            return false;
+        };
+        breaker.slow_threshold().is_some_and(|threshold| {
+            nanos(breaker.now()).saturating_sub(self.started - 1) >= nanos(threshold)
+        })
     }
 
     /// Whether this call is a half-open probe.
@@ -749,11 +748,7 @@ impl Permit {
         Settle {
             breaker: self.breaker.take(),
             generation: self.generation,
-            mode: if slow {
-                Settle::COUNT_SLOW
-            } else {
-                Settle::COUNT
-            },
+            mode: if slow { Mode::CountSlow } else { Mode::Count },
         }
     }
 
@@ -767,7 +762,7 @@ impl Permit {
         Settle {
             breaker,
             generation: self.generation,
-            mode: Settle::WATCH,
+            mode: Mode::Watch,
         }
     }
 }
@@ -791,19 +786,25 @@ impl Drop for Permit {
 pub(crate) struct Settle {
     breaker: Option<Arc<Breaker>>,
     generation: u32,
-    mode: u8,
+    mode: Mode,
+}
+
+/// How a body settles its call.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Counted when the body ends (slow or not, as judged at the head).
+    Count,
+    CountSlow,
+    /// Already counted at the head (a probe): only a failure midway counts.
+    Watch,
 }
 
 impl Settle {
-    const COUNT: u8 = 0;
-    const COUNT_SLOW: u8 = 1;
-    const WATCH: u8 = 2;
-
     /// Nothing to settle.
     pub(crate) const NONE: Self = Self {
         breaker: None,
         generation: 0,
-        mode: Self::WATCH,
+        mode: Mode::Watch,
     };
 
     /// Whether anything is left to settle.
@@ -817,14 +818,14 @@ impl Settle {
             return;
         };
         match (self.mode, outcome) {
-            (Self::WATCH, Outcome::Failure) => breaker.late_failure(),
-            (Self::WATCH, _) => {}
-            (Self::COUNT, Outcome::Success) => breaker.succeeded(self.generation),
+            (Mode::Watch, Outcome::Failure) => breaker.late_failure(),
+            (Mode::Watch, _) => {}
+            (Mode::Count, Outcome::Success) => breaker.succeeded(self.generation),
             (mode, outcome) => breaker.finish(
                 self.generation,
                 false,
                 outcome,
-                mode == Self::COUNT_SLOW,
+                mode == Mode::CountSlow,
                 None,
             ),
         }

@@ -113,10 +113,7 @@ where
                 // Slow is judged at the response head: a stream's length
                 // does not make a call slow.
                 let slow = permit.is_slow();
-                let outcome = match &result {
-                    Ok(response) => classifier.classify(Ok(response)),
-                    Err(error) => classifier.classify(Err(error)),
-                };
+                let outcome = classifier.classify(result.as_ref());
                 let settle = match (&result, outcome) {
                     // A probe is judged on its head, so a long stream does
                     // not hold the breaker half-open; the body is still

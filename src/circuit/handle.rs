@@ -113,8 +113,9 @@ impl Registry {
 
     /// The breaker of `key` for a call, created on first use; `None` once
     /// `max_keys` breakers exist and `key` is not one of them (the call
-    /// passes without a breaker). A hot key costs a few compares; another
-    /// known key one shard read lock; neither allocates.
+    /// passes without a breaker). A hot key costs a few compares, another
+    /// known key a hash and a short probe of the table; neither locks or
+    /// allocates (a key the table had no slot for is read from the map).
     #[inline]
     pub(crate) fn for_call(&self, key: &str) -> Option<Arc<Breaker>> {
         let words = key_words(key.as_bytes());
@@ -137,9 +138,8 @@ impl Registry {
             }
         }
         if hot_full {
-            let start = self.breakers.hasher().hash_one(key) as usize;
-            for probe in 0..PROBES {
-                match self.table[(start + probe) & (self.table.len() - 1)].get() {
+            for slot in self.table_slots(key) {
+                match slot.get() {
                     Some(hot) if same(hot) => return Some(hot.breaker.clone()),
                     Some(_) => {}
                     None => break,
@@ -159,6 +159,13 @@ impl Registry {
             return None;
         }
         Some(self.create(key))
+    }
+
+    /// The table slots `key` may sit in, in probing order.
+    fn table_slots<'a>(&'a self, key: &str) -> impl Iterator<Item = &'a OnceLock<HotKey>> {
+        let start = self.breakers.hasher().hash_one(key) as usize;
+        let mask = self.table.len() - 1;
+        (0..PROBES).map(move |probe| &self.table[(start + probe) & mask])
     }
 
     /// The breaker of `key`, created if needed (whatever the key limit:
@@ -196,9 +203,8 @@ impl Registry {
                     let _ = slot.set(hot());
                 }
                 None => {
-                    let start = self.breakers.hasher().hash_one(&**breaker.key()) as usize;
-                    if let Some(slot) = (0..PROBES)
-                        .map(|probe| &self.table[(start + probe) & (self.table.len() - 1)])
+                    if let Some(slot) = self
+                        .table_slots(breaker.key())
                         .find(|slot| slot.get().is_none())
                     {
                         let _ = slot.set(hot());

@@ -35,14 +35,19 @@ struct Harness {
     service: TestService,
 }
 
-fn harness(config: CircuitConfig) -> Harness {
-    let clock = ManualClock::new();
-    let calls = Arc::new(AtomicUsize::new(0));
-    let layer = CircuitBreakerLayer::builder()
+/// The default-keyed layer with `config`, on `clock`.
+fn layer_on(config: CircuitConfig, clock: &ManualClock) -> CircuitBreakerLayer {
+    CircuitBreakerLayer::builder()
         .config(config)
         .clock(clock.clone())
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+fn harness(config: CircuitConfig) -> Harness {
+    let clock = ManualClock::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let layer = layer_on(config, &clock);
     let handle = layer.handle();
     let (inner_clock, inner_calls) = (clock.clone(), calls.clone());
     let inner = service_fn(move |request: Request<()>| {
@@ -241,11 +246,10 @@ async fn trips_on_slow_calls_timed_to_the_response_head() {
 #[tokio::test]
 async fn a_long_stream_is_not_a_slow_call() {
     let clock = ManualClock::new();
-    let layer = CircuitBreakerLayer::builder()
-        .config(rate_only().no_failure_rate().slow_calls(2 * SECOND, 0.5))
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let layer = layer_on(
+        rate_only().no_failure_rate().slow_calls(2 * SECOND, 0.5),
+        &clock,
+    );
     let handle = layer.handle();
     let stream_clock = clock.clone();
     let service = layer.layer(service_fn(move |_: Request<()>| {
@@ -509,11 +513,7 @@ async fn the_half_open_wait_counts_from_the_latest_probe_not_from_half_open() {
 #[tokio::test]
 async fn a_probe_is_judged_at_its_head_and_its_stream_still_counts() {
     let clock = ManualClock::new();
-    let layer = CircuitBreakerLayer::builder()
-        .config(rate_only())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let layer = layer_on(rate_only(), &clock);
     let handle = layer.handle();
     let failing = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let fails = failing.clone();

@@ -38,8 +38,9 @@ pub static REPORT_HEADER: HeaderName = HeaderName::from_static("x-spark-sanitize
 pub enum Format {
     /// From the [`Provider`](crate::marker::Provider) marker when present,
     /// else from the path (`…/chat/completions` and the legacy
-    /// `…/completions` are OpenAI, `…/messages` is Anthropic), else `text/plain` bodies as plain text. Other requests pass
-    /// through untouched.
+    /// `…/completions` are OpenAI, `…/messages` is Anthropic), else
+    /// `text/plain` bodies as plain text. Other requests pass through
+    /// untouched.
     Auto,
     /// OpenAI Chat Completions.
     OpenAi,
