@@ -48,7 +48,7 @@
 //! | `gateway` | [`gateway`]: provider routing, provider client, mock provider, router builder | yes |
 //! | `full` | every feature above | no |
 //!
-//! The [`problem`], [`marker`] and [`body`] modules are always built. Layers
+//! The [`problem`], [`marker`], [`body`] and [`clock`] modules are always built. Layers
 //! still to come (auth, jwt, rate-limit, errors, metrics, cache,
 //! health, Redis backends) get their own features as they land.
 #![forbid(unsafe_code)]
@@ -56,6 +56,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod body;
+pub mod clock;
 pub mod marker;
 pub mod problem;
 
@@ -73,6 +74,9 @@ pub mod circuit;
 
 #[cfg(feature = "auth")]
 pub mod auth;
+
+#[cfg(feature = "rate-limit")]
+pub mod rate_limit;
 
 #[cfg(feature = "gateway")]
 pub mod gateway;

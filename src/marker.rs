@@ -2,8 +2,10 @@
 //!
 //! Layers never reach into each other's internals: the gateway (or your own
 //! router) puts a [`Provider`] into the request extensions, and per-provider
-//! layers key on it; rejecting layers put a [`Rejection`](crate::problem::Rejection)
-//! into the response extensions, and observing layers group by it.
+//! layers key on it; authenticating layers put a [`Principal`] there, and
+//! rate limits and scope checks read it; rejecting layers put a
+//! [`Rejection`](crate::problem::Rejection) into the response extensions,
+//! and observing layers group by it.
 
 use std::fmt;
 use std::sync::Arc;
@@ -147,6 +149,132 @@ impl fmt::Display for Provider {
     }
 }
 
+/// Who is making a request: set by an authenticating layer (API key or
+/// JWT) in the request extensions, read by rate limits, scope checks and
+/// your handlers.
+///
+/// It names the user, the credential (a key id, never the key), the
+/// user's tier (which picks a quota) and the scopes granted. Cloning is one
+/// reference count.
+///
+/// Scopes are free-form strings; those of the form `model:<name>` restrict
+/// which models the principal may use, and a trailing `*` matches any
+/// suffix (`model:claude-*`). A principal without any `model:` scope may
+/// use every model.
+///
+/// ```
+/// use spark_tower::marker::Principal;
+///
+/// let alice = Principal::new("alice", "key_1", "pro", ["model:gpt-4o*", "files:read"]);
+/// assert!(alice.allows_model("gpt-4o-mini"));
+/// assert!(!alice.allows_model("o3"));
+/// assert!(alice.has_scope("files:read"));
+/// assert!(Principal::new("bob", "key_2", "free", Vec::<String>::new()).allows_model("o3"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Principal(Arc<PrincipalParts>);
+
+#[derive(PartialEq, Eq)]
+struct PrincipalParts {
+    user: Box<str>,
+    key_id: Box<str>,
+    tier: Box<str>,
+    scopes: Box<[Box<str>]>,
+}
+
+impl Principal {
+    /// A principal for `user`, authenticated by the credential `key_id`.
+    pub fn new<S: Into<Box<str>>>(
+        user: impl Into<Box<str>>,
+        key_id: impl Into<Box<str>>,
+        tier: impl Into<Box<str>>,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Self {
+        Self(Arc::new(PrincipalParts {
+            user: user.into(),
+            key_id: key_id.into(),
+            tier: tier.into(),
+            scopes: scopes.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    /// The user's id: what rate limits key on by default.
+    pub fn user(&self) -> &str {
+        &self.0.user
+    }
+
+    /// The id of the credential used (an API key's id or a JWT's key id),
+    /// safe to log.
+    pub fn key_id(&self) -> &str {
+        &self.0.key_id
+    }
+
+    /// The user's tier, which picks a quota (for example `free` or `pro`).
+    pub fn tier(&self) -> &str {
+        &self.0.tier
+    }
+
+    /// The scopes granted.
+    pub fn scopes(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.0.scopes.iter().map(|scope| &**scope)
+    }
+
+    /// Whether `scope` was granted, exactly or by a pattern ending in `*`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.0
+            .scopes
+            .iter()
+            .any(|granted| pattern_matches(granted, scope))
+    }
+
+    /// Whether the principal may use `model`: true when no `model:` scope
+    /// restricts it, or when one of them matches.
+    pub fn allows_model(&self, model: &str) -> bool {
+        let mut restricted = false;
+        for pattern in self
+            .0
+            .scopes
+            .iter()
+            .filter_map(|s| s.strip_prefix("model:"))
+        {
+            restricted = true;
+            if pattern_matches(pattern, model) {
+                return true;
+            }
+        }
+        !restricted
+    }
+
+    /// Whether some `model:` scope restricts the models this principal may use.
+    pub fn restricts_models(&self) -> bool {
+        self.0.scopes.iter().any(|s| s.starts_with("model:"))
+    }
+
+    /// The principal of `extensions`, if a layer authenticated the request.
+    pub fn from_extensions(extensions: &Extensions) -> Option<&Self> {
+        extensions.get::<Self>()
+    }
+}
+
+/// `pattern` equals `value`, or ends in `*` and is a prefix of it.
+fn pattern_matches(pattern: &str, value: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => value.starts_with(prefix),
+        None => pattern == value,
+    }
+}
+
+impl fmt::Debug for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Principal")
+            .field("user", &self.user())
+            .field("key_id", &self.key_id())
+            .field("tier", &self.tier())
+            .field("scopes", &self.0.scopes)
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +286,22 @@ mod tests {
             Provider::openai()
         );
         assert_ne!(Provider::openai(), Provider::anthropic());
+    }
+
+    #[test]
+    fn model_scopes_restrict_only_when_present() {
+        let open = Principal::new("u", "k", "free", ["files:*"]);
+        assert!(open.allows_model("anything"));
+        assert!(!open.restricts_models());
+        assert!(open.has_scope("files:write"));
+        assert!(!open.has_scope("admin"));
+        let narrow = Principal::new("u", "k", "free", ["model:claude-*", "model:gpt-4o"]);
+        assert!(narrow.restricts_models());
+        assert!(narrow.allows_model("claude-sonnet-4-5"));
+        assert!(narrow.allows_model("gpt-4o"));
+        assert!(!narrow.allows_model("gpt-4o-mini"));
+        assert!(!narrow.allows_model(""));
+        assert_eq!(narrow.scopes().len(), 2);
     }
 
     #[test]

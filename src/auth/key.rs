@@ -76,23 +76,18 @@ impl ApiKey {
     /// # Errors
     /// The first check that fails; the error never repeats the text.
     pub fn parse(text: &str) -> Result<Self, KeyError> {
-        let bytes = text.as_bytes();
-        if bytes.len() != KEY_LEN {
-            return Err(KeyError::Length);
-        }
-        if !text.starts_with(PREFIX) {
-            return Err(KeyError::Prefix);
-        }
-        let rest = &bytes[PREFIX.len()..];
-        if !rest.iter().all(u8::is_ascii_alphanumeric) {
-            return Err(KeyError::Alphabet);
-        }
-        let (body, check) = bytes.split_at(PREFIX.len() + SECRET_LEN);
-        let expected = crc32fast::hash(body);
-        if decode_base62(check) != Some(u128::from(expected)) {
-            return Err(KeyError::Checksum);
-        }
+        check(text)?;
         Ok(Self(text.to_owned()))
+    }
+
+    /// Checks `text` like [`ApiKey::parse`] and returns its hash, without
+    /// copying the key: what a layer does per request.
+    ///
+    /// # Errors
+    /// As [`ApiKey::parse`].
+    pub fn hash_of(text: &str) -> Result<KeyHash, KeyError> {
+        check(text)?;
+        Ok(KeyHash(Sha256::digest(text.as_bytes()).into()))
     }
 
     /// The key itself, to hand to its owner once (never log it).
@@ -150,6 +145,26 @@ impl fmt::Debug for KeyHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "KeyHash({self})")
     }
+}
+
+/// Checks length, prefix, alphabet and checksum, in that order.
+fn check(text: &str) -> Result<(), KeyError> {
+    let bytes = text.as_bytes();
+    if bytes.len() != KEY_LEN {
+        return Err(KeyError::Length);
+    }
+    if !text.starts_with(PREFIX) {
+        return Err(KeyError::Prefix);
+    }
+    let rest = &bytes[PREFIX.len()..];
+    if !rest.iter().all(u8::is_ascii_alphanumeric) {
+        return Err(KeyError::Alphabet);
+    }
+    let (body, check) = bytes.split_at(PREFIX.len() + SECRET_LEN);
+    if decode_base62(check) != Some(u128::from(crc32fast::hash(body))) {
+        return Err(KeyError::Checksum);
+    }
+    Ok(())
 }
 
 /// Appends `value` as exactly `width` base62 digits, most significant first.
@@ -249,12 +264,16 @@ mod tests {
         for (name, text, expected) in cases {
             let err = ApiKey::parse(&text).unwrap_err();
             assert_eq!(err, expected, "{name}");
+            assert_eq!(ApiKey::hash_of(&text), Err(expected), "{name}");
             assert!(
                 !err.to_string().contains(&good[4..26]),
                 "{name}: secret echoed"
             );
         }
-        assert!(ApiKey::parse(&good).is_ok());
+        assert_eq!(
+            ApiKey::hash_of(&good),
+            Ok(ApiKey::parse(&good).unwrap().hash())
+        );
     }
 
     #[test]

@@ -19,9 +19,9 @@ use bytes::Bytes;
 use metrics::{Counter, Gauge};
 
 use super::classify::Outcome;
-use super::clock::Clock;
 use super::config::CircuitConfig;
 use super::window::{Mark, Outcomes, Totals};
+use crate::clock::Clock;
 use crate::marker::ProviderApi;
 
 /// A breaker's state.

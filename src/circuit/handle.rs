@@ -10,8 +10,8 @@ use std::time::Duration;
 use dashmap::DashMap;
 
 use super::breaker::{Breaker, CircuitState};
-use super::clock::Clock;
 use super::config::CircuitConfig;
+use crate::clock::Clock;
 
 /// Every breaker of one layer (and its clones), created as keys are first
 /// seen.

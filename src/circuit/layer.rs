@@ -13,11 +13,11 @@ use tower_service::Service;
 
 use super::breaker::Refusal;
 use super::classify::{Classify, DefaultClassifier, KeyExtractor, ProviderKey};
-use super::clock::{Clock, MonotonicClock};
 use super::config::{CircuitConfig, CircuitConfigError};
 use super::future::{ResponseFuture, TrackedBody};
 use super::handle::{CircuitBreakerHandle, Registry};
 use crate::body::ResponseBody;
+use crate::clock::{Clock, MonotonicClock};
 use crate::marker::ProviderApi;
 use crate::problem::{PROBLEM_JSON, Problem, Rejection, RejectionKind};
 

@@ -55,7 +55,6 @@
 
 mod breaker;
 mod classify;
-mod clock;
 mod config;
 mod future;
 mod handle;
@@ -65,9 +64,9 @@ mod window;
 #[cfg(test)]
 mod tests;
 
+pub use crate::clock::{Clock, ManualClock, MonotonicClock};
 pub use breaker::CircuitState;
 pub use classify::{Classify, DefaultClassifier, KeyExtractor, Outcome, ProviderKey};
-pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use config::{CircuitConfig, CircuitConfigError, Window};
 pub use future::{ResponseFuture, TrackedBody};
 pub use handle::{CircuitBreakerHandle, CircuitSnapshot};

@@ -1,4 +1,5 @@
-//! The breaker's clock, injectable so tests need no real sleeps.
+//! Injectable monotonic clocks, so tests of time-based layers (circuit
+//! breakers, rate limits) need no real sleeps.
 
 use std::fmt;
 use std::sync::Arc;
@@ -8,7 +9,8 @@ use std::time::{Duration, Instant};
 /// A monotonic clock: the time since a fixed origin of its own choosing.
 ///
 /// [`MonotonicClock`] is the default; [`ManualClock`] is moved by hand, so
-/// tests of open waits, slow calls and time windows run without sleeping.
+/// tests of open waits, slow calls, time windows and quotas run without
+/// sleeping.
 pub trait Clock: Send + Sync + 'static {
     /// The time since this clock's origin; never goes backwards.
     fn now(&self) -> Duration;
