@@ -3,7 +3,8 @@
 //! A rejecting layer answers either with the inner service's body or with a
 //! small problem body of its own. [`ResponseBody`] holds one or the other
 //! without boxing, so every rejecting layer shares one body type rather than
-//! making its own.
+//! making its own. [`RequestBody`] is the same shape for requests, for layers
+//! that read the body before passing it on.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -104,6 +105,71 @@ impl<B: Body<Data = Bytes>> Body for ResponseBody<B> {
                 SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
             }
         }
+    }
+}
+
+pin_project! {
+    /// The request body an inner service receives from a layer that may read
+    /// the body first (sanitize, rate limits with token quotas): the
+    /// original stream when the layer did not read it, else the complete
+    /// (possibly rewritten) body.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http_body::Body as _;
+    /// use http_body_util::Empty;
+    /// use spark_tower::body::RequestBody;
+    ///
+    /// let read = RequestBody::<Empty<Bytes>>::full(Bytes::from_static(b"{}"));
+    /// assert_eq!(read.size_hint().exact(), Some(2));
+    /// assert!(RequestBody::original(Empty::<Bytes>::new()).is_end_stream());
+    /// ```
+    pub struct RequestBody<B> {
+        // The same inner-or-complete shape as the crate's response body.
+        #[pin]
+        inner: ResponseBody<B>,
+    }
+}
+
+impl<B> RequestBody<B> {
+    /// The body as the client sends it.
+    pub fn original(body: B) -> Self {
+        Self {
+            inner: ResponseBody::new(body),
+        }
+    }
+
+    /// A complete body already read.
+    pub fn full(data: Bytes) -> Self {
+        Self {
+            inner: ResponseBody::full(data),
+        }
+    }
+}
+
+impl<B> std::fmt::Debug for RequestBody<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RequestBody").field(&self.inner).finish()
+    }
+}
+
+impl<B: Body<Data = Bytes>> Body for RequestBody<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

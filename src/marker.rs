@@ -149,6 +149,14 @@ impl fmt::Display for Provider {
     }
 }
 
+/// The address of the connection a request came on, set by the server (the
+/// gateway's `serve` does). Client-IP rate limits read it.
+///
+/// With axum's `into_make_service_with_connect_info`, insert it from
+/// `ConnectInfo<SocketAddr>` with a one-line `map_request`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
 /// Who is making a request: set by an authenticating layer (API key or
 /// JWT) in the request extensions, read by rate limits, scope checks and
 /// your handlers.

@@ -1,7 +1,21 @@
 //! Per-user request and token rate limits (`rate-limit` feature).
 
+mod key;
+mod layer;
 mod quota;
+mod settle;
 mod store;
+mod usage;
 
+#[cfg(test)]
+mod tests;
+
+pub use key::{ClientIpKey, HeaderKey, IpNet, IpNetError, KeyExtractor, UserKey};
+pub use layer::{
+    ANONYMOUS, DEFAULT_MAX_BODY_BYTES, HeaderStyle, RateLimit, RateLimitBuilder, RateLimitLayer,
+    ResponseFuture,
+};
 pub use quota::{Limit, MAX_LIMITS, MAX_PERIOD, Policy, Quota, Unit};
+pub use settle::SettleBody;
 pub use store::{Costs, Decision, LimitState, MemoryStore, RateStore, RateStoreError};
+pub use usage::{Usage, estimate_input_tokens, usage_of};

@@ -238,7 +238,11 @@ impl Policy {
         );
         let mut limit = Limit::new(unit, quota);
         // Two quotas of one unit and window get distinct names.
-        let same = self.limits.iter().filter(|l| l.name.starts_with(&*limit.name)).count();
+        let same = self
+            .limits
+            .iter()
+            .filter(|l| l.name.starts_with(&*limit.name))
+            .count();
         if same > 0 {
             limit.name = format!("{}-{}", limit.name, same + 1).into();
         }
@@ -271,7 +275,10 @@ mod tests {
         assert!(Quota::new(n(1), Duration::from_micros(999)).is_none());
         assert!(Quota::new(n(1), MAX_PERIOD + Duration::from_secs(1)).is_none());
         assert!(Quota::new(n(1), MAX_PERIOD).is_some());
-        assert!(NonZeroU32::new(0).is_none(), "a zero count is unrepresentable");
+        assert!(
+            NonZeroU32::new(0).is_none(),
+            "a zero count is unrepresentable"
+        );
     }
 
     #[test]
@@ -280,7 +287,9 @@ mod tests {
         assert_eq!(Quota::per_minute(n(60)).interval_nanos(), 1_000_000_000);
         let q = Quota::per_minute(n(60)).with_burst(n(10));
         assert_eq!(q.capacity_nanos(), 10_000_000_000);
-        let huge = Quota::new(n(1), MAX_PERIOD).unwrap().with_burst(n(u32::MAX));
+        let huge = Quota::new(n(1), MAX_PERIOD)
+            .unwrap()
+            .with_burst(n(u32::MAX));
         assert_eq!(huge.capacity_nanos(), u64::MAX);
     }
 

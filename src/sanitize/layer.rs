@@ -9,7 +9,7 @@ use std::task::{Context, Poll, ready};
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, TRANSFER_ENCODING};
 use http::{Request, Response};
-use http_body::{Body, Frame, SizeHint};
+use http_body::Body;
 use http_body_util::combinators::Collect;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use pin_project_lite::pin_project;
@@ -24,6 +24,7 @@ use super::extract::{
     AnthropicMessages, Extracted, Extractor, Field, FieldPath, OpenAiChat, Visit,
 };
 use super::policy::{Judge, Limits, Policy, Role};
+pub use crate::body::RequestBody;
 use crate::body::ResponseBody;
 use crate::marker::ProviderApi;
 use crate::problem::{Problem, RejectionKind};
@@ -227,56 +228,6 @@ impl<S: std::fmt::Debug> std::fmt::Debug for Sanitize<S> {
         f.debug_struct("Sanitize")
             .field("inner", &self.inner)
             .finish_non_exhaustive()
-    }
-}
-
-pin_project! {
-    /// The request body the inner service receives: the original stream when
-    /// the request was not scanned, else the complete (possibly cleaned) body.
-    pub struct RequestBody<B> {
-        // The same inner-or-complete shape as the crate's response body.
-        #[pin]
-        inner: ResponseBody<B>,
-    }
-}
-
-impl<B> RequestBody<B> {
-    fn original(body: B) -> Self {
-        Self {
-            inner: ResponseBody::new(body),
-        }
-    }
-
-    fn full(data: Bytes) -> Self {
-        Self {
-            inner: ResponseBody::full(data),
-        }
-    }
-}
-
-impl<B> std::fmt::Debug for RequestBody<B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("RequestBody").field(&self.inner).finish()
-    }
-}
-
-impl<B: Body<Data = Bytes>> Body for RequestBody<B> {
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        self.project().inner.poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }
 
@@ -761,6 +712,7 @@ mod tests {
     use crate::marker::Provider;
     use crate::problem::Rejection;
     use http::StatusCode;
+    use http_body::Frame;
     use http_body_util::Full;
     use serde_json::json;
     use std::sync::Mutex;

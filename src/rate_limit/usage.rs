@@ -1,0 +1,428 @@
+//! Token estimates for requests, and the usage providers report.
+
+use serde::Deserialize;
+
+/// Keys whose string values are not text a model reads as tokens: names,
+/// ids, and inline files (images, audio, documents), which providers count
+/// differently and which would swamp the estimate.
+const NOT_TEXT: &[&[u8]] = &[
+    b"model",
+    b"role",
+    b"type",
+    b"id",
+    b"tool_call_id",
+    b"data",
+    b"url",
+    b"file_data",
+    b"image_url",
+    b"media_type",
+];
+
+/// The estimated input tokens of a JSON request body: a quarter of the
+/// characters of its string values (rounded up, at least 1), not counting
+/// object keys or the values of `model`, `role`, `type`, ids and inline
+/// files (`data`, `url`, `file_data`, `image_url`, `media_type`).
+///
+/// A quarter of the characters is the usual rule of thumb for English with
+/// the OpenAI and Anthropic tokenizers; the estimate only reserves quota
+/// until the provider reports the real figure. A body that is not JSON
+/// counts all its characters.
+///
+/// ```
+/// use spark_tower::rate_limit::estimate_input_tokens;
+///
+/// let body = br#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello there, friend"}]}"#;
+/// assert_eq!(estimate_input_tokens(body), 5); // 19 characters
+/// ```
+pub fn estimate_input_tokens(body: &[u8]) -> u64 {
+    let trimmed = body.trim_ascii_start();
+    if !trimmed.starts_with(b"{") && !trimmed.starts_with(b"[") {
+        let chars = body.iter().filter(|&&b| !is_continuation(b)).count() as u64;
+        return chars.div_ceil(4).max(1);
+    }
+    let mut chars = 0u64;
+    // Whether the next value belongs to a key in NOT_TEXT.
+    let mut skip_value = false;
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'"' => {
+                let (end, count) = scan_string(body, i + 1);
+                let next = body[end..].iter().find(|b| !b.is_ascii_whitespace());
+                if next == Some(&b':') {
+                    skip_value = NOT_TEXT.contains(&&body[i + 1..end.saturating_sub(1).max(i + 1)]);
+                } else {
+                    if !skip_value {
+                        chars += count;
+                    }
+                    skip_value = false;
+                }
+                i = end;
+            }
+            b'{' | b'[' | b'0'..=b'9' | b'-' | b't' | b'f' | b'n' => {
+                skip_value = false;
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    chars.div_ceil(4).max(1)
+}
+
+fn is_continuation(byte: u8) -> bool {
+    byte & 0xC0 == 0x80
+}
+
+/// Scans a string whose content starts at `start`; returns the index past
+/// its closing quote and its character count (an escape is one).
+fn scan_string(body: &[u8], start: usize) -> (usize, u64) {
+    let mut count = 0;
+    let mut i = start;
+    while i < body.len() {
+        match body[i] {
+            b'"' => return (i + 1, count),
+            b'\\' => {
+                count += 1;
+                i += if body.get(i + 1) == Some(&b'u') { 6 } else { 2 };
+            }
+            byte => {
+                count += u64::from(!is_continuation(byte));
+                i += 1;
+            }
+        }
+    }
+    (body.len(), count)
+}
+
+/// Tokens a provider reports for one response.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Input tokens, cached ones included.
+    pub input: u64,
+    /// Output tokens.
+    pub output: u64,
+}
+
+impl Usage {
+    /// Input and output together: what token quotas count.
+    pub fn total(&self) -> u64 {
+        self.input.saturating_add(self.output)
+    }
+
+    /// Merges a later report of the same response (stream events report
+    /// running totals).
+    fn merge(&mut self, other: Usage) {
+        self.input = self.input.max(other.input);
+        self.output = self.output.max(other.output);
+    }
+}
+
+#[derive(Deserialize)]
+struct RawUsage {
+    // OpenAI
+    prompt_tokens: Option<u64>,
+    completion_tokens: Option<u64>,
+    // Anthropic
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+}
+
+impl RawUsage {
+    fn usage(&self) -> Usage {
+        let anthropic_input = self.input_tokens.unwrap_or(0)
+            + self.cache_creation_input_tokens.unwrap_or(0)
+            + self.cache_read_input_tokens.unwrap_or(0);
+        Usage {
+            input: self.prompt_tokens.unwrap_or(anthropic_input),
+            output: self.completion_tokens.or(self.output_tokens).unwrap_or(0),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    usage: Option<RawUsage>,
+    // Anthropic's `message_start` event nests the message.
+    message: Option<Nested>,
+}
+
+#[derive(Deserialize)]
+struct Nested {
+    usage: Option<RawUsage>,
+}
+
+/// The usage in a JSON response body or stream event, if it reports one.
+pub fn usage_of(json: &[u8]) -> Option<Usage> {
+    let envelope: Envelope = serde_json::from_slice(json).ok()?;
+    envelope
+        .usage
+        .or(envelope.message.and_then(|m| m.usage))
+        .map(|raw| raw.usage())
+}
+
+/// Whether an OpenAI stream event is the usage-only chunk that
+/// `stream_options.include_usage` adds (`"choices": []`).
+fn is_usage_only_chunk(json: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Chunk {
+        choices: Vec<serde::de::IgnoredAny>,
+        usage: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Chunk>(json).is_ok_and(|c| c.choices.is_empty() && c.usage.is_some())
+}
+
+/// The longest line a stream scanner keeps whole; longer lines (a huge
+/// delta) are passed on but not read for usage.
+const MAX_LINE: usize = 64 * 1024;
+
+/// Reads server-sent events as they pass: the usage they report, and how
+/// many data events went by (the estimate of output tokens when a stream
+/// ends before its usage).
+#[derive(Debug, Default)]
+pub(crate) struct SseScanner {
+    line: Vec<u8>,
+    overlong: bool,
+    pub(crate) events: u64,
+    pub(crate) usage: Option<Usage>,
+    /// Drop the usage-only chunk the client did not ask for.
+    strip: bool,
+    /// Output held back while a line is incomplete (only when stripping).
+    out: Vec<u8>,
+    /// The blank line after a dropped event is dropped too.
+    drop_blank: bool,
+}
+
+impl SseScanner {
+    pub(crate) fn new(strip: bool) -> Self {
+        Self {
+            strip,
+            ..Self::default()
+        }
+    }
+
+    /// Reads `data`; when stripping, returns what to pass on (complete
+    /// lines, minus the usage-only event), else `None`: pass `data` as is.
+    pub(crate) fn feed(&mut self, data: &[u8]) -> Option<Vec<u8>> {
+        let mut rest = data;
+        while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+            let (head, tail) = rest.split_at(pos + 1);
+            rest = tail;
+            if self.overlong {
+                self.overlong = false;
+                if self.strip {
+                    self.out.extend_from_slice(head);
+                }
+                self.line.clear();
+                continue;
+            }
+            self.line.extend_from_slice(head);
+            let line = std::mem::take(&mut self.line);
+            let keep = self.on_line(&line);
+            if self.strip && keep {
+                self.out.extend_from_slice(&line);
+            }
+            self.line = line;
+            self.line.clear();
+        }
+        if self.line.len() + rest.len() > MAX_LINE {
+            // Too long to read: pass it on as it comes.
+            if self.strip {
+                self.out.extend_from_slice(&self.line);
+                self.out.extend_from_slice(rest);
+            }
+            self.line.clear();
+            self.overlong = true;
+        } else if !self.overlong {
+            self.line.extend_from_slice(rest);
+        } else if self.strip {
+            self.out.extend_from_slice(rest);
+        }
+        self.strip.then(|| std::mem::take(&mut self.out))
+    }
+
+    /// What is left at the end of the stream (an unterminated last line).
+    pub(crate) fn finish(&mut self) -> Option<Vec<u8>> {
+        let line = std::mem::take(&mut self.line);
+        let keep = line.is_empty() || self.on_line(&line);
+        (self.strip && keep && !line.is_empty()).then_some(line)
+    }
+
+    /// Reads one line (with its line ending); whether to pass it on.
+    fn on_line(&mut self, line: &[u8]) -> bool {
+        let text = line.trim_ascii_end();
+        if text.is_empty() {
+            return !std::mem::take(&mut self.drop_blank);
+        }
+        self.drop_blank = false;
+        let Some(payload) = text.strip_prefix(b"data:") else {
+            return true;
+        };
+        let payload = payload.trim_ascii_start();
+        if payload == b"[DONE]" {
+            return true;
+        }
+        self.events += 1;
+        if contains(payload, b"\"usage\"") {
+            if let Some(usage) = usage_of(payload) {
+                self.usage.get_or_insert_with(Usage::default).merge(usage);
+            }
+            if self.strip && is_usage_only_chunk(payload) {
+                self.events -= 1;
+                self.drop_blank = true;
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimates_count_text_values_only() {
+        let cases: &[(&str, u64)] = &[
+            // 19 characters of content.
+            (
+                r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello there, friend"}]}"#,
+                5,
+            ),
+            // An image's base64 is not text; the question is (12 chars).
+            (
+                r#"{"messages":[{"role":"user","content":[{"type":"text","text":"What is it?!"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"}}]}]}"#,
+                3,
+            ),
+            // Escapes count as one character each: 8 characters.
+            (r#"{"prompt":"a\"b\\c\u00e9d\n"}"#, 2),
+            // Multi-byte characters count once: 4 characters.
+            (r#"{"prompt":"日本語!"}"#, 1),
+            ("plain text of twenty", 5),
+            ("", 1),
+            (r#"{"unterminated":"abcdefgh"#, 2),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(estimate_input_tokens(body.as_bytes()), *expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn usage_in_both_shapes() {
+        let openai = br#"{"id":"x","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":30,"total_tokens":42}}"#;
+        assert_eq!(
+            usage_of(openai),
+            Some(Usage {
+                input: 12,
+                output: 30
+            })
+        );
+        let anthropic = br#"{"type":"message","usage":{"input_tokens":10,"cache_read_input_tokens":5,"output_tokens":7}}"#;
+        assert_eq!(
+            usage_of(anthropic),
+            Some(Usage {
+                input: 15,
+                output: 7
+            })
+        );
+        let start =
+            br#"{"type":"message_start","message":{"usage":{"input_tokens":9,"output_tokens":1}}}"#;
+        assert_eq!(
+            usage_of(start),
+            Some(Usage {
+                input: 9,
+                output: 1
+            })
+        );
+        assert_eq!(
+            usage_of(br#"{"choices":[{"delta":{"content":"hi"}}]}"#),
+            None
+        );
+        assert_eq!(usage_of(b"not json"), None);
+    }
+
+    #[test]
+    fn the_scanner_reads_usage_across_split_frames() {
+        let stream = concat!(
+            "event: message_start\n",
+            "data: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":20,\"output_tokens\":1}}}\n\n",
+            "event: content_block_delta\n",
+            "data: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\"Hi\"}}\n\n",
+            "event: message_delta\n",
+            "data: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":15}}\n\n",
+        );
+        for split in [1, 7, 50, stream.len()] {
+            let mut scanner = SseScanner::new(false);
+            for chunk in stream.as_bytes().chunks(split) {
+                assert_eq!(scanner.feed(chunk), None);
+            }
+            assert_eq!(scanner.finish(), None);
+            assert_eq!(
+                scanner.usage,
+                Some(Usage {
+                    input: 20,
+                    output: 15
+                }),
+                "split {split}"
+            );
+            assert_eq!(scanner.events, 3);
+        }
+    }
+
+    #[test]
+    fn stripping_drops_only_the_usage_only_chunk() {
+        let chunk = "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n";
+        let usage =
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}\n\n";
+        let done = "data: [DONE]\n\n";
+        let stream = format!("{chunk}{chunk}{usage}{done}");
+        for split in [1, 5, 64, stream.len()] {
+            let mut scanner = SseScanner::new(true);
+            let mut out = Vec::new();
+            for piece in stream.as_bytes().chunks(split) {
+                out.extend(scanner.feed(piece).unwrap());
+            }
+            out.extend(scanner.finish().unwrap_or_default());
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("{chunk}{chunk}{done}"),
+                "split {split}"
+            );
+            assert_eq!(
+                scanner.usage,
+                Some(Usage {
+                    input: 3,
+                    output: 2
+                })
+            );
+            assert_eq!(scanner.events, 2);
+        }
+    }
+
+    #[test]
+    fn overlong_lines_pass_through_unread() {
+        let long = format!("data: {{\"x\":\"{}\"}}\n\n", "a".repeat(MAX_LINE + 10));
+        let usage =
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}\n\n";
+        let stream = format!("{long}{usage}");
+        let mut scanner = SseScanner::new(true);
+        let mut out = Vec::new();
+        for piece in stream.as_bytes().chunks(4096) {
+            out.extend(scanner.feed(piece).unwrap());
+        }
+        out.extend(scanner.finish().unwrap_or_default());
+        assert_eq!(String::from_utf8(out).unwrap(), long);
+        assert_eq!(
+            scanner.usage,
+            Some(Usage {
+                input: 1,
+                output: 1
+            })
+        );
+    }
+}
