@@ -35,6 +35,19 @@ async fn main() -> ExitCode {
             None => tracing::info!(provider = name, "serving with the embedded mock provider"),
         }
     }
+    if let Err(error) = config.check_listen() {
+        eprintln!("configuration error: {error}");
+        return ExitCode::from(2);
+    }
+    match config.api_keys.path() {
+        Some(path) => {
+            tracing::info!(keys = config.api_keys.len(), path = %path.display(), "API keys loaded; SIGHUP reloads them")
+        }
+        None => {
+            tracing::info!("no SPARK_API_KEYS_FILE: the development key of dev/keys.toml works")
+        }
+    }
+    tokio::spawn(gateway::reload_keys_on_sighup(config.api_keys.clone()));
     let grace = config.shutdown_grace;
     let header_timeout = config.header_timeout;
     let addr = config.addr;

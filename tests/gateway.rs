@@ -77,6 +77,7 @@ async fn h2c_is_served() {
         .build_http::<Full<Bytes>>();
     let request = http::Request::post(format!("http://{addr}/v1/chat/completions"))
         .header("content-type", "application/json")
+        .header("authorization", common::dev_bearer())
         .body(Full::new(Bytes::from_static(OPENAI_HI.as_bytes())))
         .unwrap();
     let response = client.request(request).await.unwrap();
@@ -203,7 +204,7 @@ async fn provider_client_forwards_what_each_provider_needs() {
         format!("http://{addr}/v1/chat/completions"),
         &[
             ("content-type", "application/json"),
-            ("authorization", "Bearer client-key-must-not-leak"),
+            ("authorization", &common::dev_bearer()),
             ("x-request-id", "req-openai-1"),
             (
                 "traceparent",
@@ -223,7 +224,7 @@ async fn provider_client_forwards_what_each_provider_needs() {
         format!("http://{addr}/v1/messages"),
         &[
             ("content-type", "application/json"),
-            ("x-api-key", "client-key-must-not-leak"),
+            ("x-api-key", spark_tower::gateway::dev_key()),
             ("anthropic-version", "2023-01-01"),
             ("anthropic-beta", "prompt-caching-2024-07-31"),
         ],
@@ -233,6 +234,17 @@ async fn provider_client_forwards_what_each_provider_needs() {
 
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);
+    // The client's key never reaches the provider, in any header.
+    for request in &seen {
+        for value in request.headers.values() {
+            assert!(
+                !value
+                    .to_str()
+                    .unwrap_or("")
+                    .contains(spark_tower::gateway::dev_key())
+            );
+        }
+    }
     let openai = &seen[0];
     assert_eq!(openai.method, Method::POST);
     assert_eq!(openai.path_and_query, "/openai/v1/chat/completions");

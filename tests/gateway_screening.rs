@@ -93,6 +93,7 @@ async fn oversized_chunked_body_is_413() {
     );
     let request = Request::post(format!("http://{addr}/v1/chat/completions"))
         .header("content-type", "application/json")
+        .header("authorization", common::dev_bearer())
         .body(StreamBody::new(frames))
         .unwrap();
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())

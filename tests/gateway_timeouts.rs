@@ -56,13 +56,12 @@ async fn stalled_body_is_answered_with_400() {
     config.body_timeout = Duration::from_millis(300);
     let addr = start(config).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream
-        .write_all(
-            b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
-              content-length: 100\r\nconnection: close\r\n\r\n{\"model\":",
-        )
-        .await
-        .unwrap();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+         authorization: Bearer {}\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{{\"model\":",
+        gateway::dev_key()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
     let answer = read_until_closed(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("application/problem+json"), "{answer}");

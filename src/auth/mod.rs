@@ -10,18 +10,22 @@
 //!   `x-api-key`, puts a [`Principal`](crate::marker::Principal) into the
 //!   request extensions and removes the credential before the request goes
 //!   on.
+//! - [`ModelScopeLayer`]: 403 for a model outside the principal's `model:`
+//!   scopes.
 //!
 //! `cargo run --example keygen -- --user alice --tier pro` prints a new key
 //! and the key-file entry that holds only its hash.
 
 mod key;
 mod layer;
+mod scope;
 mod store;
 #[cfg(test)]
 mod tests;
 
 pub use key::{ApiKey, KEY_LEN, KeyError, KeyHash, PREFIX};
 pub use layer::{ApiKeyAuth, ApiKeyLayer, ResponseFuture, X_API_KEY};
+pub use scope::{DEFAULT_MAX_SCOPE_BODY, ModelScope, ModelScopeLayer, ScopeFuture};
 pub use store::{
     FileFormat, KeyEntry, KeyRecord, KeyStore, MemoryKeyStore, StoreError, parse_key_file,
 };

@@ -8,7 +8,9 @@ use http::uri::{Scheme, Uri};
 use http::{HeaderValue, StatusCode};
 
 use super::mock::{MockConfig, MockConfigError};
+use crate::auth::{FileFormat, MemoryKeyStore, parse_key_file};
 use crate::circuit::{CircuitConfig, Window};
+use crate::rate_limit::HeaderStyle;
 use crate::sanitize::Policy;
 
 /// A provider API key. Its value never appears in `Debug` output.
@@ -113,6 +115,20 @@ pub struct GatewayConfig {
     /// The circuit breaker around each provider (`SPARK_CIRCUIT_*`; see the
     /// README's table); `None` (`SPARK_CIRCUIT_ENABLED=false`) for none.
     pub circuit: Option<CircuitConfig>,
+    /// The client API keys: from `SPARK_API_KEYS_FILE` (TOML, or JSON when
+    /// the name ends in `.json`), else the development keys of
+    /// [`DEV_KEYS`](super::DEV_KEYS).
+    pub api_keys: MemoryKeyStore,
+    /// Whether `api_keys` are the development keys, whose key is public:
+    /// [`check_listen`](Self::check_listen) then refuses non-loopback
+    /// addresses.
+    pub dev_keys: bool,
+    /// `SPARK_RATE_LIMIT_ENABLED`: per-user request and token quotas by
+    /// tier (see [`tiers`](super::tiers)).
+    pub rate_limit: bool,
+    /// `SPARK_RATE_LIMIT_HEADERS`: `ietf` (`RateLimit-Policy` and
+    /// `RateLimit`), `legacy` (`X-RateLimit-*`) or `none`.
+    pub rate_limit_headers: HeaderStyle,
 }
 
 impl Default for GatewayConfig {
@@ -133,8 +149,19 @@ impl Default for GatewayConfig {
             sanitize_report_header: false,
             sanitize_max_chars: 10_000,
             circuit: Some(CircuitConfig::default()),
+            api_keys: dev_key_store(),
+            dev_keys: true,
+            rate_limit: true,
+            rate_limit_headers: HeaderStyle::Ietf,
         }
     }
+}
+
+/// The store of the development keys.
+fn dev_key_store() -> MemoryKeyStore {
+    let entries = parse_key_file(super::DEV_KEYS, FileFormat::Toml)
+        .expect("the development key file is valid");
+    MemoryKeyStore::new(entries).expect("the development key file is valid")
 }
 
 /// A configuration value that cannot be used.
@@ -153,9 +180,30 @@ pub enum ConfigError {
     /// The mock provider's knobs are invalid.
     #[error(transparent)]
     Mock(#[from] MockConfigError),
+    /// The key file cannot be loaded.
+    #[error("SPARK_API_KEYS_FILE: {0}")]
+    Keys(#[from] crate::auth::StoreError),
+    /// The development keys may not be used on a network address.
+    #[error(
+        "refusing to listen on {0}: the development API key is public; set SPARK_API_KEYS_FILE \
+         (make keys with `cargo run --example keygen`) or listen on a loopback address"
+    )]
+    DevKeysOnNetwork(SocketAddr),
 }
 
 impl GatewayConfig {
+    /// Checks that the gateway may listen on `addr`: not on a non-loopback
+    /// address with the development keys.
+    ///
+    /// # Errors
+    /// [`ConfigError::DevKeysOnNetwork`].
+    pub fn check_listen(&self) -> Result<(), ConfigError> {
+        if self.dev_keys && !self.addr.ip().is_loopback() {
+            return Err(ConfigError::DevKeysOnNetwork(self.addr));
+        }
+        Ok(())
+    }
+
     /// Reads the configuration from the process environment.
     ///
     /// # Errors
@@ -233,6 +281,21 @@ impl GatewayConfig {
                 .ok_or_else(|| invalid(name, "must be a positive number of characters"))?;
         }
         config.circuit = circuit_from(&var)?;
+        if let Some((_, path)) = var("SPARK_API_KEYS_FILE") {
+            config.api_keys = MemoryKeyStore::from_file(path)?;
+            config.dev_keys = false;
+        }
+        if let Some((name, v)) = var("SPARK_RATE_LIMIT_ENABLED") {
+            config.rate_limit = flag(name, &v)?;
+        }
+        if let Some((name, v)) = var("SPARK_RATE_LIMIT_HEADERS") {
+            config.rate_limit_headers = match v.to_ascii_lowercase().as_str() {
+                "ietf" => HeaderStyle::Ietf,
+                "legacy" => HeaderStyle::Legacy,
+                "none" => HeaderStyle::None,
+                _ => return Err(invalid(name, "must be ietf, legacy or none")),
+            };
+        }
         for (upstream, base, key) in [
             (
                 &mut config.openai,
@@ -557,6 +620,52 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.to_string().starts_with("SPARK_CIRCUIT_"), "{err}");
+    }
+
+    #[test]
+    fn keys_and_rate_limits() {
+        let c = from(&[]).unwrap();
+        assert!(c.dev_keys);
+        assert_eq!(c.api_keys.len(), 1);
+        assert!(c.rate_limit);
+        assert_eq!(c.rate_limit_headers, HeaderStyle::Ietf);
+        c.check_listen().unwrap();
+        let network = from(&[("SPARK_ADDR", "0.0.0.0:8080")]).unwrap();
+        let error = network.check_listen().unwrap_err();
+        assert!(matches!(error, ConfigError::DevKeysOnNetwork(_)));
+        assert!(!error.to_string().contains("spk_"));
+
+        let dir = std::env::temp_dir().join(format!("spark-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("keys.toml");
+        let key = crate::auth::ApiKey::generate();
+        std::fs::write(
+            &path,
+            crate::auth::KeyEntry::new(&key, "a", "pro").to_toml(),
+        )
+        .unwrap();
+        let path_text = path.to_str().unwrap();
+        let c = from(&[
+            ("SPARK_API_KEYS_FILE", path_text),
+            ("SPARK_ADDR", "0.0.0.0:8080"),
+            ("SPARK_RATE_LIMIT_ENABLED", "false"),
+            ("SPARK_RATE_LIMIT_HEADERS", "Legacy"),
+        ])
+        .unwrap();
+        assert!(!c.dev_keys);
+        assert_eq!(c.api_keys.path(), Some(path.as_path()));
+        c.check_listen().unwrap();
+        assert!(!c.rate_limit);
+        assert_eq!(c.rate_limit_headers, HeaderStyle::Legacy);
+        std::fs::write(&path, "[[keys]]\nid = 1\n").unwrap();
+        let broken = from(&[("SPARK_API_KEYS_FILE", path_text)]).unwrap_err();
+        assert!(
+            broken.to_string().starts_with("SPARK_API_KEYS_FILE:"),
+            "{broken}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(from(&[("SPARK_API_KEYS_FILE", "/nonexistent/keys.toml")]).is_err());
+        assert!(from(&[("SPARK_RATE_LIMIT_HEADERS", "x")]).is_err());
     }
 
     #[test]

@@ -29,6 +29,8 @@
 //! let router = GatewayBuilder::new(GatewayConfig::default()).build();
 //! let request = Request::post("/v1/chat/completions")
 //!     .header("content-type", "application/json")
+//!     // Without `SPARK_API_KEYS_FILE`, the development key works.
+//!     .header("authorization", format!("Bearer {}", spark_tower::gateway::dev_key()))
 //!     .body(Body::from(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#))
 //!     .unwrap();
 //! let response = router.oneshot(request).await.unwrap();
@@ -67,28 +69,89 @@ pub use config::{ApiKey, ConfigError, GatewayConfig, UpstreamConfig};
 pub use mock::{MockConfig, MockProvider};
 pub use route::{ProviderRoute, ProviderRouteLayer};
 
+use crate::auth::{ApiKeyLayer, MemoryKeyStore, ModelScopeLayer};
 use crate::circuit::{CircuitBreakerHandle, CircuitBreakerLayer};
 use crate::headers::SecurityHeadersLayer;
 use crate::limit::BodyLimitLayer;
-use crate::marker::{Provider, ProviderApi};
+use crate::marker::{PeerAddr, Provider, ProviderApi};
 use crate::problem::{Problem, RejectionKind};
+use crate::rate_limit::{MemoryStore, Policy, Quota, RateLimitLayer};
 use crate::sanitize::{Limits, Role, SanitizeLayer};
+
+/// The development key file shipped in the repository (`dev/keys.toml`),
+/// used when `SPARK_API_KEYS_FILE` is not set. Its first line is
+/// `# dev key: spk_…`.
+pub const DEV_KEYS: &str = include_str!("../../dev/keys.toml");
+
+/// The development API key, read from the first line of [`DEV_KEYS`]. It
+/// is public: a gateway using it listens on loopback addresses only.
+pub fn dev_key() -> &'static str {
+    DEV_KEYS
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("# dev key: "))
+        .expect("the development key file starts with its key")
+        .trim()
+}
+
+/// The gateway's tiers and their quotas, by name; principals of other
+/// tiers get `free`'s.
+///
+/// | tier | requests | tokens (input and output) |
+/// |---|---|---|
+/// | `dev` | 60 a minute, bursts of 10; 10,000 a day | 100,000 a minute |
+/// | `free` | 20 a minute, bursts of 5; 1,000 a day | 40,000 a minute |
+/// | `pro` | 600 a minute, bursts of 50; 100,000 a day | 1,000,000 a minute |
+pub fn tiers() -> Vec<(&'static str, Policy)> {
+    let n = |n| std::num::NonZeroU32::new(n).expect("quotas are positive");
+    let tier = |per_minute, burst, per_day, tokens| {
+        Policy::new()
+            .requests(Quota::per_minute(n(per_minute)).with_burst(n(burst)))
+            .requests(Quota::per_day(n(per_day)))
+            .tokens(Quota::per_minute(n(tokens)))
+    };
+    vec![
+        ("dev", tier(60, 10, 10_000, 100_000)),
+        ("free", tier(20, 5, 1_000, 40_000)),
+        ("pro", tier(600, 50, 100_000, 1_000_000)),
+    ]
+}
+
+/// The gateway's rate limit: [`tiers`], `free` for unknown tiers, in an
+/// in-memory store.
+fn rate_limit_layer(config: &GatewayConfig) -> RateLimitLayer<MemoryStore> {
+    let mut builder = RateLimitLayer::builder().headers(config.rate_limit_headers);
+    if !config.rate_limit {
+        return builder.build();
+    }
+    for (name, policy) in tiers() {
+        if name == "free" {
+            builder = builder.default_policy(policy.clone());
+        }
+        builder = builder.tier(name, policy);
+    }
+    builder.max_body_bytes(config.max_body_bytes).build()
+}
 
 /// Builds the gateway's [`Router`] from a [`GatewayConfig`].
 ///
 /// Each provider route is, from the outside in: [`ProviderRoute`] (provider
-/// marker, 405/415), [`BodyLimitLayer`] in buffering mode (413, also for
-/// chunked bodies), [`SanitizeLayer`] (400 for malformed JSON or a refused
-/// injection, 413 for oversized texts, cleaning), [`CircuitBreakerLayer`]
-/// (a breaker per provider: 503 with `Retry-After` while open), then the
-/// upstream. Around the router: request ids, tracing,
-/// [`SecurityHeadersLayer`].
+/// marker, 405/415), [`ApiKeyLayer`] (401 without a valid key; the key is
+/// removed), [`BodyLimitLayer`] in buffering mode (413, also for chunked
+/// bodies), [`SanitizeLayer`] (400 for malformed JSON or a refused
+/// injection, 413 for oversized texts, cleaning), [`ModelScopeLayer`] (403
+/// for a model outside the key's scopes), [`RateLimitLayer`] (429 over the
+/// tier's request or token quotas; requests refused above consume
+/// nothing), [`CircuitBreakerLayer`] (a breaker per provider: 503 with
+/// `Retry-After` while open), then the upstream. Around the router:
+/// request ids, tracing, [`SecurityHeadersLayer`].
 #[derive(Clone, Debug)]
 pub struct GatewayBuilder {
     config: GatewayConfig,
     security_headers: SecurityHeadersLayer,
     sanitize: SanitizeLayer,
     circuit: Option<CircuitBreakerLayer>,
+    rate_limit: RateLimitLayer<MemoryStore>,
 }
 
 impl GatewayBuilder {
@@ -115,12 +178,31 @@ impl GatewayBuilder {
                     CircuitBreakerLayer::new()
                 })
         });
+        let rate_limit = rate_limit_layer(&config);
         Self {
             config,
             security_headers: SecurityHeadersLayer::new(),
             sanitize,
             circuit,
+            rate_limit,
         }
+    }
+
+    /// Replaces the rate limit (for example with other tiers or a shared
+    /// store's layer built the same way).
+    pub fn rate_limit(mut self, layer: RateLimitLayer<MemoryStore>) -> Self {
+        self.rate_limit = layer;
+        self
+    }
+
+    /// The rate limit, to read remaining quota without consuming it.
+    pub fn rate_limit_layer(&self) -> &RateLimitLayer<MemoryStore> {
+        &self.rate_limit
+    }
+
+    /// The client key store (reload it to apply a changed key file).
+    pub fn key_store(&self) -> &MemoryKeyStore {
+        &self.config.api_keys
     }
 
     /// Replaces the circuit breaker layer around the providers (`None`: no
@@ -171,14 +253,25 @@ impl GatewayBuilder {
 
     /// Builds the router with every layer in place.
     pub fn build(self) -> Router {
+        if self.config.dev_keys {
+            tracing::warn!(
+                key_id = "key_dev",
+                "using the development API key (see dev/keys.toml); set SPARK_API_KEYS_FILE for real keys"
+            );
+        }
         let mut router = Router::new();
         for provider in [Provider::openai(), Provider::anthropic()] {
             let route = provider.api().route();
             let stack = ServiceBuilder::new()
                 .layer(ProviderRouteLayer::new(provider.clone()))
+                .layer(ApiKeyLayer::new(self.config.api_keys.clone()))
                 .layer(RequestBodyTimeoutLayer::new(self.config.body_timeout))
                 .layer(BodyLimitLayer::new(self.config.max_body_bytes).buffer(true))
                 .layer(self.sanitize.clone())
+                .map_request(|request: Request<_>| request.map(Body::new))
+                .layer(ModelScopeLayer::new().max_body_bytes(self.config.max_body_bytes))
+                .map_request(|request: Request<_>| request.map(Body::new))
+                .layer(self.rate_limit.clone())
                 .map_request(|request: Request<_>| request.map(Body::new));
             let upstream = self.upstream(&provider);
             // The breaker sits right around the provider: requests the layers
@@ -309,7 +402,7 @@ pub async fn serve(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
@@ -320,7 +413,10 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(router.clone());
+        let service = TowerToHyperService::new(WithPeer {
+            inner: router.clone(),
+            peer: PeerAddr(peer),
+        });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();
@@ -343,6 +439,59 @@ pub async fn serve(
         tracing::warn!("shutdown grace period over; dropping unfinished requests");
     }
     Ok(())
+}
+
+/// Puts the connection's [`PeerAddr`] into every request's extensions.
+#[derive(Clone)]
+struct WithPeer<S> {
+    inner: S,
+    peer: PeerAddr,
+}
+
+impl<S, B> Service<Request<B>> for WithPeer<S>
+where
+    S: Service<Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> S::Future {
+        request.extensions_mut().insert(self.peer);
+        self.inner.call(request)
+    }
+}
+
+/// Reloads `store` from its file on every SIGHUP, logging the outcome
+/// (a bad file leaves the old keys in place). Runs until the process ends;
+/// spawn it. Does nothing for a store without a file or off Unix.
+pub async fn reload_keys_on_sighup(store: MemoryKeyStore) {
+    #[cfg(unix)]
+    {
+        if store.path().is_none() {
+            return;
+        }
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            tracing::warn!("cannot listen for SIGHUP; key reloads need a restart");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match store.reload() {
+                Ok(keys) => tracing::info!(keys, "API keys reloaded"),
+                Err(error) => {
+                    tracing::error!(%error, "API key reload failed; keeping the old keys")
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    drop(store);
 }
 
 /// Resolves on the first SIGINT or SIGTERM (SIGINT only on non-Unix systems).

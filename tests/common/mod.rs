@@ -33,8 +33,16 @@ pub async fn serve(router: Router) -> SocketAddr {
     addr
 }
 
-/// Starts a gateway with `config`.
-pub async fn gateway(config: GatewayConfig) -> SocketAddr {
+/// Starts a gateway with `config`, without rate limits unless the test
+/// turned them on (`with_limits`): earlier issues' tests send more requests
+/// than the development tier allows.
+pub async fn gateway(mut config: GatewayConfig) -> SocketAddr {
+    config.rate_limit = false;
+    serve(GatewayBuilder::new(config).build()).await
+}
+
+/// Starts a gateway with `config` as it is, rate limits included.
+pub async fn gateway_with_limits(config: GatewayConfig) -> SocketAddr {
     serve(GatewayBuilder::new(config).build()).await
 }
 
@@ -48,7 +56,19 @@ pub fn client() -> Client<HttpConnector, Full<Bytes>> {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
+/// The `authorization` header with the development key, which requests
+/// of [`send`] carry unless they bring their own credential (or
+/// [`NO_KEY`]).
+pub fn dev_bearer() -> String {
+    format!("Bearer {}", spark_tower::gateway::dev_key())
+}
+
+/// A header that makes [`send`] send no credential at all.
+pub const NO_KEY: (&str, &str) = ("x-test-no-key", "1");
+
 /// Sends a request and returns the response with its body still streaming.
+/// It carries the development key unless `headers` hold a credential or
+/// [`NO_KEY`].
 pub async fn send(
     method: Method,
     url: String,
@@ -56,6 +76,12 @@ pub async fn send(
     body: &str,
 ) -> Response<Incoming> {
     let mut builder = Request::builder().method(method).uri(url);
+    let own_credential = headers.iter().any(|(name, _)| {
+        ["authorization", "x-api-key", NO_KEY.0].contains(&name.to_ascii_lowercase().as_str())
+    });
+    if !own_credential {
+        builder = builder.header("authorization", dev_bearer());
+    }
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }

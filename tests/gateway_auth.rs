@@ -1,0 +1,224 @@
+//! Keys and quotas over real HTTP: the gateway in front of a recording
+//! upstream, and the example binary's key file, reload and address checks.
+#![cfg(feature = "gateway")]
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use http::{Method, StatusCode};
+use spark_tower::auth::{ApiKey, KeyEntry};
+use spark_tower::gateway::{GatewayConfig, UpstreamConfig, dev_key};
+
+const OPENAI_REPLY: &str = r#"{"id":"x","choices":[{"message":{"role":"assistant","content":"ok"}}],"usage":{"prompt_tokens":5,"completion_tokens":3}}"#;
+
+async fn chat(addr: std::net::SocketAddr, headers: &[(&str, &str)]) -> Reply {
+    let mut all = vec![("content-type", "application/json")];
+    all.extend_from_slice(headers);
+    call(
+        Method::POST,
+        format!("http://{addr}/v1/chat/completions"),
+        &all,
+        OPENAI_HI,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn keys_quotas_and_what_the_provider_sees() {
+    let (upstream, seen) =
+        recording_upstream((StatusCode::OK, "application/json", OPENAI_REPLY)).await;
+    let mut config = GatewayConfig::default();
+    config.openai = UpstreamConfig::new(format!("http://{upstream}/v1").parse().unwrap(), None);
+    let addr = gateway_with_limits(config).await;
+
+    // No key: 401 with a bare challenge (RFC 6750 §3.1: no error code).
+    let reply = chat(addr, &[NO_KEY]).await;
+    reply.problem(401, "unauthorized");
+    assert_eq!(
+        reply.headers["www-authenticate"],
+        r#"Bearer realm="spark-tower""#
+    );
+    assert_eq!(reply.json()["error"]["code"], "invalid_api_key");
+
+    // A mistyped key and an unknown one: 401 invalid_token.
+    let unknown = ApiKey::generate();
+    let mistyped = format!("{}x", &dev_key()[..dev_key().len() - 1]);
+    for key in [unknown.expose(), mistyped.as_str()] {
+        let reply = chat(addr, &[("x-api-key", key)]).await;
+        reply.problem(401, "unauthorized");
+        assert_eq!(
+            reply.headers["www-authenticate"],
+            r#"Bearer realm="spark-tower", error="invalid_token""#
+        );
+        assert!(!reply.text().contains(key), "the key is echoed");
+    }
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "refused requests reached the provider"
+    );
+
+    // The development key: 200 with the dev tier's fields (60 a minute,
+    // bursts of 10).
+    let reply = chat(addr, &[]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(
+        reply.headers["ratelimit-policy"],
+        r#""requests-per-minute";q=60;w=60, "requests-per-day";q=10000;w=86400, "tokens-per-minute";q=100000;w=60;qu="tokens""#
+    );
+    let fields = reply.headers["ratelimit"].to_str().unwrap();
+    assert!(
+        fields.starts_with(r#""requests-per-minute";r=9;t="#),
+        "{fields}"
+    );
+
+    // The burst runs out: 429 with Retry-After, charging nothing more.
+    let mut refused = None;
+    for _ in 0..12 {
+        let reply = chat(addr, &[]).await;
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(reply);
+            break;
+        }
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    }
+    let refused = refused.expect("the burst of 10 ran out");
+    let problem = refused.problem(429, "rate-limited");
+    assert_eq!(problem["quota"], "requests-per-minute");
+    assert_eq!(problem["error"]["type"], "rate_limit_error");
+    let retry: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=1).contains(&retry), "one request a second: {retry}");
+    assert!(
+        refused.headers["ratelimit"]
+            .to_str()
+            .unwrap()
+            .contains(";r=0;")
+    );
+
+    // The provider saw exactly the admitted requests, none with the key.
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 10);
+    for request in seen.iter() {
+        assert!(request.headers.get("authorization").is_none());
+        assert!(request.headers.get("x-api-key").is_none());
+        let head = format!("{:?} {:?}", request.path_and_query, request.headers);
+        assert!(
+            !head.contains(dev_key()),
+            "the client's key reached the provider"
+        );
+    }
+}
+
+#[tokio::test]
+async fn scoped_keys_are_held_to_their_models() {
+    let key = ApiKey::generate();
+    let dir = std::env::temp_dir().join(format!("spark-gw-scope-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("keys.toml");
+    let entry = KeyEntry::new(&key, "carol", "free").with_scopes(["model:claude-*"]);
+    std::fs::write(&path, entry.to_toml()).unwrap();
+    let config = GatewayConfig::from_lookup(|name| {
+        (name == "SPARK_API_KEYS_FILE").then(|| path.to_str().unwrap().to_owned())
+    })
+    .unwrap();
+    let addr = gateway(config).await;
+    let bearer = format!("Bearer {}", key.expose());
+    let openai = chat(addr, &[("authorization", &bearer)]).await;
+    let problem = openai.problem(403, "forbidden");
+    assert_eq!(problem["model"], "gpt-4o-mini");
+    let anthropic = call(
+        Method::POST,
+        format!("http://{addr}/v1/messages"),
+        &[
+            ("content-type", "application/json"),
+            ("x-api-key", key.expose()),
+        ],
+        ANTHROPIC_HI,
+    )
+    .await;
+    assert_eq!(anthropic.status, StatusCode::OK, "{}", anthropic.text());
+    // The development key is not accepted once a key file is set.
+    chat(addr, &[]).await.problem(401, "unauthorized");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_example_refuses_network_addresses_with_the_dev_key() {
+    let output = Command::new(example("gateway"))
+        .env("SPARK_ADDR", "0.0.0.0:0")
+        .env_remove("SPARK_API_KEYS_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("development API key is public"), "{stderr}");
+    assert!(!stderr.contains(dev_key()), "the key is logged");
+    assert!(output.stdout.is_empty(), "it listened");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sighup_reloads_the_key_file() {
+    let (old, new) = (ApiKey::generate(), ApiKey::generate());
+    let dir = std::env::temp_dir().join(format!("spark-gw-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("keys.toml");
+    std::fs::write(&path, KeyEntry::new(&old, "dana", "pro").to_toml()).unwrap();
+    let mut child = Command::new(example("gateway"))
+        .env("SPARK_ADDR", "127.0.0.1:0")
+        .env("SPARK_API_KEYS_FILE", &path)
+        .env_remove("SPARK_OPENAI_BASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = listening_addr(&mut child);
+    let with = |key: &ApiKey| format!("Bearer {}", key.expose());
+    assert_eq!(
+        chat(addr, &[("authorization", &with(&old))]).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        chat(addr, &[("authorization", &with(&new))]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Rotate: the new key replaces the old one, then SIGHUP.
+    std::fs::write(&path, KeyEntry::new(&new, "dana", "pro").to_toml()).unwrap();
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut reloaded = false;
+    for _ in 0..50 {
+        if chat(addr, &[("authorization", &with(&new))]).await.status == StatusCode::OK {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reloaded, "SIGHUP did not reload the key file");
+    assert_eq!(
+        chat(addr, &[("authorization", &with(&old))]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(logs.contains("API keys reloaded"), "{logs}");
+    for key in [&old, &new] {
+        assert!(!logs.contains(key.expose()), "a key is logged");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
