@@ -222,3 +222,34 @@ async fn sighup_reloads_the_key_file() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_readme_writes_out_the_dev_key_that_works() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let keys: Vec<&str> = readme
+        .match_indices("spk_")
+        .map(|(at, _)| &readme[at..])
+        .map(|rest| {
+            let end = rest[4..]
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .map_or(rest.len(), |i| i + 4);
+            &rest[..end]
+        })
+        .filter(|key| key.len() > 4)
+        .collect();
+    assert!(keys.len() >= 4, "the curl lines carry the key");
+    for key in keys {
+        assert_eq!(key, dev_key());
+    }
+    // The key file's entry is that key's hash.
+    let store = GatewayConfig::default().api_keys;
+    let hash = ApiKey::parse(dev_key()).unwrap().hash();
+    let found =
+        futures_util::FutureExt::now_or_never(spark_tower::auth::KeyStore::lookup(&store, &hash));
+    let record = found
+        .unwrap()
+        .unwrap()
+        .expect("the dev key is in dev/keys.toml");
+    assert_eq!(record.principal.tier(), "dev");
+}
