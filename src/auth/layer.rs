@@ -8,17 +8,17 @@ use std::task::{Context, Poll, ready};
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, HeaderName, HeaderValue, WWW_AUTHENTICATE};
-use http::{HeaderMap, Request, Response, StatusCode, Uri};
+use http::header::{AUTHORIZATION, HeaderName};
+use http::{HeaderMap, Request, Response, Uri};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::key::{ApiKey, KeyError, KeyHash, PREFIX};
+use super::credential::{Challenges, Failure, Found, Scheme, bearer, single};
+use super::key::{ApiKey, KeyHash, PREFIX};
 use super::store::{KeyRecord, KeyStore, StoreError};
 use crate::body::ResponseBody;
 use crate::marker::{Principal, ProviderApi};
-use crate::problem::{Problem, RejectionKind};
 
 /// The header the Anthropic SDK sends its key in.
 pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
@@ -82,57 +82,18 @@ pub struct ApiKeyLayer<St> {
 #[derive(Clone)]
 struct Config {
     challenges: Challenges,
-    realm: String,
     query: Option<Box<str>>,
-    required: Box<[Box<str>]>,
     pass_other_tokens: bool,
-}
-
-/// The `WWW-Authenticate` values, built once.
-#[derive(Clone)]
-struct Challenges {
-    missing: HeaderValue,
-    invalid_token: HeaderValue,
-    invalid_request: HeaderValue,
-    insufficient_scope: HeaderValue,
-}
-
-impl Challenges {
-    fn new(realm: &str, required: &[Box<str>]) -> Self {
-        let base = format!("Bearer realm=\"{realm}\"");
-        let value = |text: String| {
-            HeaderValue::from_str(&text).expect("the realm and scopes are quoted-string safe")
-        };
-        let scopes = required.join(" ");
-        Self {
-            missing: value(base.clone()),
-            invalid_token: value(format!("{base}, error=\"invalid_token\"")),
-            invalid_request: value(format!("{base}, error=\"invalid_request\"")),
-            insufficient_scope: value(format!(
-                "{base}, error=\"insufficient_scope\", scope=\"{scopes}\""
-            )),
-        }
-    }
-}
-
-/// Keeps the characters a quoted-string may hold without escapes.
-fn quotable(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\\') || *c == ' ')
-        .collect()
 }
 
 impl<St> ApiKeyLayer<St> {
     /// Authenticates against `store`, with the realm `spark-tower`.
     pub fn new(store: St) -> Self {
-        let realm = String::from("spark-tower");
         Self {
             store,
             config: Arc::new(Config {
-                challenges: Challenges::new(&realm, &[]),
-                realm,
+                challenges: Challenges::new(),
                 query: None,
-                required: Box::new([]),
                 pass_other_tokens: false,
             }),
         }
@@ -141,9 +102,7 @@ impl<St> ApiKeyLayer<St> {
     /// The realm named in `WWW-Authenticate` (quotes, backslashes and
     /// control characters are dropped).
     pub fn realm(mut self, realm: &str) -> Self {
-        let config = Arc::make_mut(&mut self.config);
-        config.realm = quotable(realm);
-        config.challenges = Challenges::new(&config.realm, &config.required);
+        Arc::make_mut(&mut self.config).challenges.set_realm(realm);
         self
     }
 
@@ -159,11 +118,7 @@ impl<St> ApiKeyLayer<St> {
     /// Refuses keys without `scope` with 403 (patterns ending in `*` in a
     /// key's scopes match, as [`Principal::has_scope`] says).
     pub fn require_scope(mut self, scope: &str) -> Self {
-        let config = Arc::make_mut(&mut self.config);
-        let mut required = std::mem::take(&mut config.required).into_vec();
-        required.push(quotable(scope).into());
-        config.required = required.into_boxed_slice();
-        config.challenges = Challenges::new(&config.realm, &config.required);
+        Arc::make_mut(&mut self.config).challenges.require(scope);
         self
     }
 
@@ -189,9 +144,8 @@ impl<St: fmt::Debug> fmt::Debug for ApiKeyLayer<St> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiKeyLayer")
             .field("store", &self.store)
-            .field("realm", &self.config.realm)
+            .field("challenges", &self.config.challenges)
             .field("query", &self.config.query)
-            .field("required", &self.config.required)
             .field("pass_other_tokens", &self.config.pass_other_tokens)
             .finish()
     }
@@ -235,57 +189,10 @@ impl<S: fmt::Debug, St: fmt::Debug> fmt::Debug for ApiKeyAuth<S, St> {
     }
 }
 
-/// Where the credential was found.
-enum Found<'a> {
-    None,
-    Token(&'a str),
-    /// A header value that is not visible ASCII.
-    Unreadable,
-    /// Two different credentials, or one header repeated.
-    Conflicting,
-}
-
-impl<'a> Found<'a> {
-    fn merge(self, other: Self) -> Self {
-        match (self, other) {
-            (Self::None, found) | (found, Self::None) => found,
-            (Self::Token(a), Self::Token(b)) if a == b => Self::Token(a),
-            _ => Self::Conflicting,
-        }
-    }
-}
-
-fn single<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<Result<&'a HeaderValue, ()>> {
-    let mut values = headers.get_all(name).iter();
-    let first = values.next()?;
-    Some(if values.next().is_some() {
-        Err(())
-    } else {
-        Ok(first)
-    })
-}
-
 fn from_headers(headers: &HeaderMap) -> (Found<'_>, bool) {
-    let mut other_bearer = false;
-    let bearer = match single(headers, &AUTHORIZATION) {
-        None => Found::None,
-        Some(Err(())) => Found::Conflicting,
-        Some(Ok(value)) => match value.to_str() {
-            Err(_) => Found::Unreadable,
-            Ok(text) => {
-                let text = text.trim();
-                let (scheme, token) = text.split_once(' ').unwrap_or((text, ""));
-                if scheme.eq_ignore_ascii_case("bearer") {
-                    let token = token.trim_start();
-                    other_bearer = !token.is_empty() && !token.starts_with(PREFIX);
-                    Found::Token(token)
-                } else {
-                    // Another scheme (Basic, say) is not a credential of ours.
-                    Found::None
-                }
-            }
-        },
-    };
+    let bearer = bearer(headers);
+    let other_bearer =
+        matches!(bearer, Found::Token(token) if !token.is_empty() && !token.starts_with(PREFIX));
     let header = match single(headers, &X_API_KEY) {
         None => Found::None,
         Some(Err(())) => Found::Conflicting,
@@ -305,88 +212,6 @@ fn from_query<'a>(uri: &'a Uri, name: &str) -> Found<'a> {
         }
     }
     found
-}
-
-/// Why a request was not authenticated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Failure {
-    Missing,
-    Conflicting,
-    Malformed(Option<KeyError>),
-    /// Unknown or revoked: one answer for both.
-    Invalid,
-    Expired,
-    Scope,
-    Store,
-}
-
-impl Failure {
-    fn response(self, config: &Config, api: Option<ProviderApi>) -> Response<Bytes> {
-        let challenges = &config.challenges;
-        let (problem, challenge) = match self {
-            Self::Missing => (
-                Problem::new(RejectionKind::Unauthorized).with_detail(
-                    "an API key is required: send it as `Authorization: Bearer <key>` or `x-api-key: <key>`",
-                ),
-                Some(&challenges.missing),
-            ),
-            Self::Conflicting => (
-                Problem::new(RejectionKind::BadRequest)
-                    .with_detail("the request carries more than one credential"),
-                Some(&challenges.invalid_request),
-            ),
-            Self::Malformed(error) => {
-                let detail = match error {
-                    Some(error) => format!("the API key is malformed: {error}"),
-                    None => "the API key is malformed".to_owned(),
-                };
-                (
-                    Problem::new(RejectionKind::Unauthorized).with_detail(detail),
-                    Some(&challenges.invalid_token),
-                )
-            }
-            Self::Invalid => (
-                Problem::new(RejectionKind::Unauthorized)
-                    .with_detail("the API key is not valid"),
-                Some(&challenges.invalid_token),
-            ),
-            Self::Expired => (
-                Problem::new(RejectionKind::Unauthorized).with_detail("the API key has expired"),
-                Some(&challenges.invalid_token),
-            ),
-            Self::Scope => (
-                Problem::new(RejectionKind::Forbidden)
-                    .with_detail("the API key lacks a scope this route requires")
-                    .with_member("required_scopes", config.required.iter().map(|s| &**s).collect::<Vec<_>>()),
-                Some(&challenges.insufficient_scope),
-            ),
-            Self::Store => (
-                Problem::new(RejectionKind::Internal)
-                    .with_status(StatusCode::SERVICE_UNAVAILABLE)
-                    .with_detail("the key store is unavailable"),
-                None,
-            ),
-        };
-        let mut response = problem.to_response::<Bytes>(api);
-        if let Some(challenge) = challenge {
-            response
-                .headers_mut()
-                .insert(WWW_AUTHENTICATE, challenge.clone());
-        }
-        response
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Missing => "missing",
-            Self::Conflicting => "conflicting",
-            Self::Malformed(_) => "malformed",
-            Self::Invalid => "invalid",
-            Self::Expired => "expired",
-            Self::Scope => "scope",
-            Self::Store => "store",
-        }
-    }
 }
 
 /// The key's hash, or why there is none to look up; `Ok(None)` passes the
@@ -425,11 +250,7 @@ fn judge(
         tracing::info!(key_id = principal.key_id(), "expired API key refused");
         return Err(Failure::Expired);
     }
-    if !config
-        .required
-        .iter()
-        .all(|scope| principal.has_scope(scope))
-    {
+    if !config.challenges.allows(&principal) {
         tracing::info!(
             key_id = principal.key_id(),
             "API key without a required scope refused"
@@ -561,7 +382,7 @@ impl<S: Service<Request<B>>, B, L> ResponseFuture<S, B, L> {
         );
         Self {
             state: State::Rejected {
-                response: Some(failure.response(config, api)),
+                response: Some(failure.response(&config.challenges, Scheme::ApiKey, api)),
             },
         }
     }
@@ -609,7 +430,11 @@ where
                             tracing::debug!(reason = failure.as_str(), "API key refused");
                             let api = ProviderApi::from_extensions(request.extensions());
                             State::Rejected {
-                                response: Some(failure.response(&config, api)),
+                                response: Some(failure.response(
+                                    &config.challenges,
+                                    Scheme::ApiKey,
+                                    api,
+                                )),
                             }
                         }
                     };

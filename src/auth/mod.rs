@@ -16,6 +16,9 @@
 //! `cargo run --example keygen -- --user alice --tier pro` prints a new key
 //! and the key-file entry that holds only its hash.
 
+mod credential;
+#[cfg(feature = "jwt")]
+mod jwt;
 mod key;
 mod layer;
 mod scope;
@@ -23,6 +26,8 @@ mod store;
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "jwt")]
+pub use jwt::{JwksFetch, JwtAuth, JwtBuilder, JwtConfigError, JwtFuture, JwtKeys, JwtLayer};
 pub use key::{ApiKey, KEY_LEN, KeyError, KeyHash, PREFIX};
 pub use layer::{ApiKeyAuth, ApiKeyLayer, ResponseFuture, X_API_KEY};
 pub use scope::{DEFAULT_MAX_SCOPE_BODY, ModelScope, ModelScopeLayer, ScopeFuture};
