@@ -4,7 +4,9 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(doc)]
+use std::time::Instant;
 
 /// A monotonic clock: the time since a fixed origin of its own choosing.
 ///
@@ -16,18 +18,22 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Duration;
 }
 
-/// The system's monotonic clock ([`Instant`]).
-#[derive(Clone, Copy, Debug)]
+/// The system's monotonic clock, read through the CPU's time-stamp counter
+/// where it is reliable ([`quanta`]) and the operating system's clock
+/// otherwise. Reading it costs a few nanoseconds, against about twenty
+/// for [`Instant::now`], which matters on paths that read it per request.
+#[derive(Clone, Debug)]
 pub struct MonotonicClock {
-    origin: Instant,
+    clock: quanta::Clock,
+    origin: u64,
 }
 
 impl MonotonicClock {
     /// A clock whose origin is now.
     pub fn new() -> Self {
-        Self {
-            origin: Instant::now(),
-        }
+        let clock = quanta::Clock::new();
+        let origin = clock.raw();
+        Self { clock, origin }
     }
 }
 
@@ -39,7 +45,7 @@ impl Default for MonotonicClock {
 
 impl Clock for MonotonicClock {
     fn now(&self) -> Duration {
-        self.origin.elapsed()
+        Duration::from_nanos(self.clock.delta_as_nanos(self.origin, self.clock.raw()))
     }
 }
 

@@ -44,13 +44,15 @@
 //! | `limit` | [`limit::BodyLimitLayer`]: body limits that hold for chunked and streamed bodies | yes |
 //! | `sanitize` | [`sanitize::SanitizeLayer`] and [`sanitize::Sanitizer`]: per-field limits, cleaning, prompt-injection detection | yes |
 //! | `circuit` | [`circuit::CircuitBreakerLayer`]: per-provider circuit breakers | yes |
-//! | `auth` | [`auth::ApiKey`]: the client API key format (the layer follows) | yes |
+//! | `auth` | [`auth::ApiKeyLayer`], [`auth::ModelScopeLayer`], key stores: API keys and a [`Principal`](marker::Principal) per request | yes |
+//! | `jwt` | `auth::JwtLayer`: JWT authentication beside API keys | no |
+//! | `rate-limit` | [`rate_limit::RateLimitLayer`]: per-user request and token quotas | yes |
 //! | `gateway` | [`gateway`]: provider routing, provider client, mock provider, router builder | yes |
 //! | `full` | every feature above | no |
 //!
 //! The [`problem`], [`marker`], [`body`] and [`clock`] modules are always built. Layers
-//! still to come (auth, jwt, rate-limit, errors, metrics, cache,
-//! health, Redis backends) get their own features as they land.
+//! still to come (errors, metrics, cache, health, Redis backends) get their
+//! own features as they land.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

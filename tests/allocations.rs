@@ -1,7 +1,8 @@
 //! Allocation promises of hot paths, checked with a counting allocator:
 //! text that needs no cleaning allocates nothing in the sanitize engine once
-//! the thread is warm, and a call through a closed circuit breaker allocates
-//! nothing beyond what the inner service does.
+//! the thread is warm, a call through a closed circuit breaker allocates
+//! nothing beyond what the inner service does, a rate-limit check of a
+//! known key allocates nothing, and the memory each rate-limited key costs.
 //!
 //! The allocator counts only on the thread that asked, so the test harness's
 //! own threads do not disturb the figures.
@@ -19,13 +20,18 @@ struct Counting;
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
     static COUNT: Cell<usize> = const { Cell::new(0) };
+    static BYTES: Cell<isize> = const { Cell::new(0) };
 }
 
-fn note() {
+/// Counts an allocation of `bytes` (negative for a release).
+fn note_bytes(bytes: isize, allocation: bool) {
     // `try_with`: the allocator also runs while thread locals are torn down.
     let _ = COUNTING.try_with(|on| {
         if on.get() {
-            let _ = COUNT.try_with(|n| n.set(n.get() + 1));
+            if allocation {
+                let _ = COUNT.try_with(|n| n.set(n.get() + 1));
+            }
+            let _ = BYTES.try_with(|b| b.set(b.get() + bytes));
         }
     });
 }
@@ -33,24 +39,25 @@ fn note() {
 // SAFETY: every call is forwarded unchanged to the system allocator.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
+        note_bytes(layout.size() as isize, true);
         // SAFETY: the caller's contract is passed on as is.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        note_bytes(-(layout.size() as isize), false);
         // SAFETY: as above.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
+        note_bytes(layout.size() as isize, true);
         // SAFETY: as above.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
+        note_bytes(new_size as isize - layout.size() as isize, true);
         // SAFETY: as above.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -61,11 +68,18 @@ static ALLOCATOR: Counting = Counting;
 
 /// How many allocations `f` makes on this thread.
 fn allocations(f: impl FnOnce()) -> usize {
+    counted(f).0
+}
+
+/// How many allocations `f` makes on this thread, and how many bytes it
+/// leaves allocated.
+fn counted(f: impl FnOnce()) -> (usize, isize) {
     COUNT.with(|n| n.set(0));
+    BYTES.with(|b| b.set(0));
     COUNTING.with(|on| on.set(true));
     f();
     COUNTING.with(|on| on.set(false));
-    COUNT.with(Cell::get)
+    (COUNT.with(Cell::get), BYTES.with(Cell::get))
 }
 
 #[cfg(feature = "sanitize")]
@@ -175,4 +189,59 @@ fn a_call_through_a_closed_breaker_allocates_nothing_of_its_own() {
     // The request's extensions are the only allocations, and the bare
     // service's call makes them too.
     assert_eq!(breaker_allocations, bare_allocations);
+}
+
+#[cfg(feature = "rate-limit")]
+mod rate_limit {
+    use std::num::NonZeroU32;
+
+    use spark_tower::rate_limit::{MAX_LIMITS, MemoryStore, Policy, Quota};
+
+    use super::*;
+
+    const ONE: [u64; MAX_LIMITS] = [1; MAX_LIMITS];
+
+    fn policy() -> Policy {
+        // One a minute: every key stays in use (none is whole to evict).
+        Policy::new()
+            .requests(Quota::per_minute(NonZeroU32::new(1).unwrap()))
+            .requests(Quota::per_day(NonZeroU32::new(10).unwrap()))
+    }
+
+    #[test]
+    fn a_known_key_is_checked_without_allocating() {
+        let store = MemoryStore::new();
+        let policy = policy();
+        store.try_acquire("alice", &policy, &ONE);
+        let count = allocations(|| {
+            for _ in 0..100 {
+                std::hint::black_box(store.try_acquire("alice", &policy, &ONE));
+            }
+        });
+        assert_eq!(count, 0);
+    }
+
+    /// The memory a key costs: its name, its six arrival times, and its
+    /// share of the map's tables (which grow by doubling). BENCHMARKS.md
+    /// quotes the figure this prints.
+    #[test]
+    fn memory_per_key_is_bounded_and_measured() {
+        let names: Vec<String> = (0..10_000).map(|i| format!("user-{i:05}")).collect();
+        let policy = policy();
+        let mut store = None;
+        let (_, bytes) = counted(|| {
+            let made = MemoryStore::new();
+            for name in &names {
+                made.try_acquire(name, &policy, &ONE);
+            }
+            store = Some(made);
+        });
+        let store = store.unwrap();
+        assert_eq!(store.len(), names.len());
+        let per_key = bytes / names.len() as isize;
+        eprintln!("rate-limit memory: {per_key} bytes per key (10-byte names, 10,000 keys)");
+        // Name (10 bytes, in a 16-byte block) + 48 bytes of arrival
+        // times + 16 bytes of boxed name pointer + table slack.
+        assert!((64..=160).contains(&per_key), "{per_key} bytes per key");
+    }
 }

@@ -177,12 +177,26 @@ fn push_base62(out: &mut String, mut value: u128, width: usize) {
     out.extend(digits[..width].iter().map(|&d| char::from(d)));
 }
 
+/// The value of each base62 digit, by byte; 255 for any other byte.
+const DIGIT_VALUES: [u8; 256] = {
+    let mut values = [255u8; 256];
+    let mut i = 0;
+    while i < BASE62.len() {
+        values[BASE62[i] as usize] = i as u8;
+        i += 1;
+    }
+    values
+};
+
 /// The value of base62 digits, or `None` for another character or a value
 /// too large.
 fn decode_base62(digits: &[u8]) -> Option<u128> {
     digits.iter().try_fold(0u128, |value, &c| {
-        let digit = BASE62.iter().position(|&d| d == c)? as u128;
-        value.checked_mul(62)?.checked_add(digit)
+        let digit = DIGIT_VALUES[usize::from(c)];
+        if digit == 255 {
+            return None;
+        }
+        value.checked_mul(62)?.checked_add(u128::from(digit))
     })
 }
 

@@ -36,6 +36,20 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The key requests without one are counted under together.
 pub const ANONYMOUS: &str = "-";
 
+/// One quota of a key, as [`RateLimitLayer::peek`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QuotaView {
+    /// The quota's name, as headers give it.
+    pub name: String,
+    /// What it counts.
+    pub unit: Unit,
+    /// Its definition.
+    pub quota: super::quota::Quota,
+    /// Where it stands.
+    pub state: super::store::LimitState,
+}
+
 /// Which rate-limit fields responses carry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -211,14 +225,33 @@ impl RateLimitLayer {
 impl<St: RateStore, K> RateLimitLayer<St, K> {
     /// Where `key`'s quotas stand under `tier` (or its override), taking
     /// nothing: for dashboards and health reports.
-    pub fn peek(&self, key: &str, tier: Option<&str>) -> St::Answer {
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn peek(
+        &self,
+        key: &str,
+        tier: Option<&str>,
+    ) -> Result<Vec<QuotaView>, RateStoreError> {
         let shared = &self.shared;
         let tier = shared
             .users
             .get(key)
             .or_else(|| tier.and_then(|t| shared.tiers.get(t)))
             .unwrap_or(&shared.default);
-        shared.store.peek(key, &tier.policy)
+        let decision = shared.store.peek(key, &tier.policy).await?;
+        Ok(tier
+            .policy
+            .limits()
+            .iter()
+            .zip(decision.states(&tier.policy))
+            .map(|(limit, state)| QuotaView {
+                name: limit.name().to_owned(),
+                unit: limit.unit(),
+                quota: limit.quota(),
+                state,
+            })
+            .collect())
     }
 
     /// The store.
@@ -531,7 +564,9 @@ impl Fields {
             HeaderStyle::None => Self::default(),
             HeaderStyle::Ietf => {
                 let mut value = BytesMut::with_capacity(40 * limits.len());
-                for (i, (limit, state)) in limits.iter().zip(decision.states()).enumerate() {
+                for (i, (limit, state)) in
+                    limits.iter().zip(decision.states(&tier.policy)).enumerate()
+                {
                     if i > 0 {
                         value.put_slice(b", ");
                     }
@@ -560,10 +595,10 @@ impl Fields {
                 // The request quota closest to running out, else any.
                 let tightest = limits
                     .iter()
-                    .zip(decision.states())
+                    .zip(decision.states(&tier.policy))
                     .filter(|(limit, _)| limit.unit() == Unit::Requests)
                     .min_by_key(|(_, state)| state.remaining)
-                    .or_else(|| limits.iter().zip(decision.states()).next());
+                    .or_else(|| limits.iter().zip(decision.states(&tier.policy)).next());
                 let Some((limit, state)) = tightest else {
                     return Self::default();
                 };

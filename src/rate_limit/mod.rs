@@ -12,8 +12,8 @@ mod tests;
 
 pub use key::{ClientIpKey, HeaderKey, IpNet, IpNetError, KeyExtractor, UserKey};
 pub use layer::{
-    ANONYMOUS, DEFAULT_MAX_BODY_BYTES, HeaderStyle, RateLimit, RateLimitBuilder, RateLimitLayer,
-    ResponseFuture,
+    ANONYMOUS, DEFAULT_MAX_BODY_BYTES, HeaderStyle, QuotaView, RateLimit, RateLimitBuilder,
+    RateLimitLayer, ResponseFuture,
 };
 pub use quota::{Limit, MAX_LIMITS, MAX_PERIOD, Policy, Quota, Unit};
 pub use settle::SettleBody;

@@ -230,15 +230,21 @@ async fn tiers_overrides_and_anonymous_requests() {
     let anonymous = || Request::new(Full::new(Bytes::new()));
     assert_eq!(admitted(anonymous).await, 1);
     assert_eq!(
-        layer.peek(ANONYMOUS, None).await.unwrap().states()[0].remaining,
+        layer.peek(ANONYMOUS, None).await.unwrap()[0]
+            .state
+            .remaining,
         0
     );
     assert_eq!(
-        layer.peek("p", Some("pro")).await.unwrap().states()[0].remaining,
+        layer.peek("p", Some("pro")).await.unwrap()[0]
+            .state
+            .remaining,
         0
     );
     assert_eq!(
-        layer.peek("new", Some("pro")).await.unwrap().states()[0].remaining,
+        layer.peek("new", Some("pro")).await.unwrap()[0]
+            .state
+            .remaining,
         3
     );
 }
@@ -258,7 +264,7 @@ fn tokens_left(store: &MemoryStore, user: &str) -> u64 {
     let policy = Policy::new()
         .requests(Quota::per_minute(n(100)))
         .tokens(Quota::per_minute(n(1000)));
-    store.try_peek(user, &policy).states()[1].remaining
+    store.try_peek(user, &policy).state(&policy, 1).remaining
 }
 
 /// 400 characters of content: 100 tokens estimated.
