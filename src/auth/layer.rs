@@ -420,6 +420,7 @@ where
                     } = pending.take().expect("polled after completion");
                     let next = match judge(&config, found) {
                         Ok(principal) => {
+                            tracing::debug!(key_id = principal.key_id(), "API key accepted");
                             strip(&config, &mut request);
                             request.extensions_mut().insert(principal);
                             State::Inner {

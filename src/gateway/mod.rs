@@ -44,6 +44,8 @@
 
 mod client;
 mod config;
+#[cfg(feature = "jwt")]
+mod jwks;
 pub mod mock;
 mod route;
 
@@ -66,6 +68,8 @@ use tower_service::Service;
 
 pub use client::{DEFAULT_ANTHROPIC_VERSION, ProviderClient, ProviderClientBuilder};
 pub use config::{ApiKey, ConfigError, GatewayConfig, UpstreamConfig};
+#[cfg(feature = "jwt")]
+pub use jwks::JwksUrl;
 pub use mock::{MockConfig, MockProvider};
 pub use route::{ProviderRoute, ProviderRouteLayer};
 
@@ -254,8 +258,17 @@ impl GatewayBuilder {
     /// Builds the router with every layer in place.
     pub fn build(self) -> Router {
         if self.config.dev_keys {
+            let ids = crate::auth::parse_key_file(DEV_KEYS, crate::auth::FileFormat::Toml)
+                .map(|entries| {
+                    entries
+                        .into_iter()
+                        .map(|e| e.id)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default();
             tracing::warn!(
-                key_id = "key_dev",
+                key_id = %ids,
                 "using the development API key (see dev/keys.toml); set SPARK_API_KEYS_FILE for real keys"
             );
         }
