@@ -253,6 +253,32 @@ impl Problem {
         self
     }
 
+    /// 413 for a request body over `limit` bytes, with the `limit` member:
+    /// the one wording of every layer that limits bodies.
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::new(RejectionKind::PayloadTooLarge)
+            .with_detail(format!(
+                "the request body exceeds the limit of {limit} bytes"
+            ))
+            .with_member("limit", limit)
+    }
+
+    /// 400 for a request body that could not be read (a broken or stalled
+    /// connection).
+    pub fn unreadable_body() -> Self {
+        Self::new(RejectionKind::BadRequest).with_detail("the request body could not be read")
+    }
+
+    /// The problem for a failed read of a body limited to `limit` bytes
+    /// (with `http_body_util::Limited`): too large, or unreadable.
+    pub fn body_read_failed(error: &(dyn std::error::Error + 'static), limit: usize) -> Self {
+        if error.is::<http_body_util::LengthLimitError>() {
+            Self::body_too_large(limit)
+        } else {
+            Self::unreadable_body()
+        }
+    }
+
     /// The kind of this problem.
     pub fn kind(&self) -> RejectionKind {
         self.kind

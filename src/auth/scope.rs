@@ -12,7 +12,7 @@ use http::request::Parts;
 use http::{HeaderValue, Request, Response};
 use http_body::Body;
 use http_body_util::combinators::Collect;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Limited};
 use pin_project_lite::pin_project;
 use serde::Deserialize;
 use tower_layer::Layer;
@@ -271,16 +271,7 @@ where
                             }
                         }
                         Err(error) => {
-                            let problem = if error.is::<LengthLimitError>() {
-                                Problem::new(RejectionKind::PayloadTooLarge)
-                                    .with_detail(format!(
-                                        "the request body exceeds {max_body} bytes"
-                                    ))
-                                    .with_member("limit", max_body)
-                            } else {
-                                Problem::new(RejectionKind::BadRequest)
-                                    .with_detail("the request body could not be read")
-                            };
+                            let problem = Problem::body_read_failed(&*error, max_body);
                             State::Rejected {
                                 response: Some(problem.to_response(api)),
                             }

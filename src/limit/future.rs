@@ -17,7 +17,7 @@ use tower_service::Service;
 use super::{BoxError, LengthLimitExceeded, RequestBody};
 use crate::body::ResponseBody;
 use crate::marker::ProviderApi;
-use crate::problem::{Problem, RejectionKind};
+use crate::problem::Problem;
 
 /// Largest buffer reserved from a declared `Content-Length` before the bytes
 /// arrive (4 MiB): bodies up to it are collected with one allocation.
@@ -46,13 +46,8 @@ impl Reject {
 
     fn into_response<B>(self, api: Option<ProviderApi>) -> Response<ResponseBody<B>> {
         let problem = match self {
-            Self::TooLarge { limit } => Problem::new(RejectionKind::PayloadTooLarge)
-                .with_detail(format!(
-                    "the request body exceeds the limit of {limit} bytes"
-                ))
-                .with_member("limit", limit),
-            Self::Unreadable => Problem::new(RejectionKind::BadRequest)
-                .with_detail("the request body could not be read"),
+            Self::TooLarge { limit } => Problem::body_too_large(limit),
+            Self::Unreadable => Problem::unreadable_body(),
         };
         problem.to_response(api)
     }

@@ -14,7 +14,7 @@ use http::request::Parts;
 use http::{HeaderMap, Request, Response};
 use http_body::Body;
 use http_body_util::combinators::Collect;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Limited};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -649,10 +649,7 @@ fn too_many(
 }
 
 fn too_large(limit: usize, api: Option<ProviderApi>) -> Response<Bytes> {
-    Problem::new(RejectionKind::PayloadTooLarge)
-        .with_detail(format!("the request body exceeds {limit} bytes"))
-        .with_member("limit", limit)
-        .to_response(api)
+    Problem::body_too_large(limit).to_response(api)
 }
 
 fn unavailable(error: &RateStoreError, api: Option<ProviderApi>) -> Response<Bytes> {
@@ -660,12 +657,6 @@ fn unavailable(error: &RateStoreError, api: Option<ProviderApi>) -> Response<Byt
     Problem::new(RejectionKind::Internal)
         .with_status(http::StatusCode::SERVICE_UNAVAILABLE)
         .with_detail("the rate-limit store is unavailable")
-        .to_response(api)
-}
-
-fn unreadable(api: Option<ProviderApi>) -> Response<Bytes> {
-    Problem::new(RejectionKind::BadRequest)
-        .with_detail("the request body could not be read")
         .to_response(api)
 }
 
@@ -807,11 +798,9 @@ where
                             }
                         }
                         Err(error) => {
-                            let response = if error.is::<LengthLimitError>() {
-                                too_large(pending.shared.max_body, pending.api)
-                            } else {
-                                unreadable(pending.api)
-                            };
+                            let response =
+                                Problem::body_read_failed(&*error, pending.shared.max_body)
+                                    .to_response(pending.api);
                             State::Rejected {
                                 response: Some(response),
                             }

@@ -11,7 +11,7 @@ use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, TRANSF
 use http::{Request, Response};
 use http_body::Body;
 use http_body_util::combinators::Collect;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Limited};
 use pin_project_lite::pin_project;
 use serde_json::Value;
 use tower_layer::Layer;
@@ -327,11 +327,9 @@ where
                     } = pending.take().expect("polled after completion");
                     let screened = match read {
                         Ok(collected) => screen(&config, &kind, collected.to_bytes()),
-                        Err(error) if error.is::<LengthLimitError>() => {
-                            Err(too_large(config.max_body_bytes))
+                        Err(error) => {
+                            Err(Problem::body_read_failed(&*error, config.max_body_bytes))
                         }
-                        Err(_) => Err(Problem::new(RejectionKind::BadRequest)
-                            .with_detail("the request body could not be read")),
                     };
                     match screened {
                         Ok((bytes, report)) => {
@@ -453,7 +451,7 @@ where
         if declared.is_some_and(|len| len > limit as u64) {
             return ResponseFuture {
                 state: State::Rejected {
-                    problem: Some(too_large(limit)),
+                    problem: Some(Problem::body_too_large(limit)),
                     api,
                 },
             };
@@ -476,13 +474,6 @@ where
             },
         }
     }
-}
-
-/// 413 for a body over `limit` bytes.
-fn too_large(limit: usize) -> Problem {
-    Problem::new(RejectionKind::PayloadTooLarge)
-        .with_detail(format!("the request body exceeds {limit} bytes"))
-        .with_member("limit", limit)
 }
 
 /// The outcome of one field, kept while walking.
