@@ -376,3 +376,40 @@ async fn jwks_url_refetches_on_an_unknown_kid() {
     assert_eq!(fetches.load(Ordering::SeqCst), 1, "the cooldown holds");
     assert!(JwksUrl::new("ftp://x/jwks".parse().unwrap()).is_err());
 }
+
+#[tokio::test]
+async fn the_dev_key_is_refused_from_network_peers_however_the_router_is_served() {
+    use spark_tower::gateway::GatewayBuilder;
+    use spark_tower::marker::PeerAddr;
+    use tower::ServiceExt;
+
+    let router = GatewayBuilder::new(GatewayConfig::default()).build();
+    let request = |peer: &str| {
+        let mut request = http::Request::post("/v1/chat/completions")
+            .header("content-type", "application/json")
+            .header("authorization", dev_bearer())
+            .body(axum::body::Body::from(OPENAI_HI))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(PeerAddr(peer.parse().unwrap()));
+        request
+    };
+    let remote = router
+        .clone()
+        .oneshot(request("203.0.113.7:5000"))
+        .await
+        .unwrap();
+    assert_eq!(remote.status(), StatusCode::FORBIDDEN);
+    let local = router
+        .clone()
+        .oneshot(request("127.0.0.1:5000"))
+        .await
+        .unwrap();
+    assert_eq!(local.status(), StatusCode::OK);
+    let mapped = router
+        .oneshot(request("[::ffff:127.0.0.1]:5000"))
+        .await
+        .unwrap();
+    assert_eq!(mapped.status(), StatusCode::OK);
+}

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::credential::{DEFAULT_REALM, quotable};
 use crate::body::{RequestBody, ResponseBody};
 use crate::marker::{Principal, ProviderApi};
 use crate::problem::{Problem, RejectionKind};
@@ -67,21 +69,37 @@ pub const DEFAULT_MAX_SCOPE_BODY: usize = 4 * 1024 * 1024;
 /// ```
 #[derive(Clone, Debug)]
 pub struct ModelScopeLayer {
+    config: Arc<ScopeConfig>,
+}
+
+#[derive(Clone, Debug)]
+struct ScopeConfig {
     max_body: usize,
+    realm: String,
 }
 
 impl ModelScopeLayer {
     /// Reads bodies of up to 4 MiB.
     pub fn new() -> Self {
         Self {
-            max_body: DEFAULT_MAX_SCOPE_BODY,
+            config: Arc::new(ScopeConfig {
+                max_body: DEFAULT_MAX_SCOPE_BODY,
+                realm: DEFAULT_REALM.to_owned(),
+            }),
         }
+    }
+
+    /// The realm named in `WWW-Authenticate` (quotes, backslashes and
+    /// control characters are dropped).
+    pub fn realm(mut self, realm: &str) -> Self {
+        Arc::make_mut(&mut self.config).realm = quotable(realm);
+        self
     }
 
     /// The largest body read; a larger one from a restricted principal is
     /// answered 413.
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
-        self.max_body = bytes;
+        Arc::make_mut(&mut self.config).max_body = bytes;
         self
     }
 }
@@ -98,7 +116,7 @@ impl<S> Layer<S> for ModelScopeLayer {
     fn layer(&self, inner: S) -> Self::Service {
         ModelScope {
             inner,
-            max_body: self.max_body,
+            config: self.config.clone(),
         }
     }
 }
@@ -107,7 +125,7 @@ impl<S> Layer<S> for ModelScopeLayer {
 #[derive(Clone, Debug)]
 pub struct ModelScope<S> {
     inner: S,
-    max_body: usize,
+    config: Arc<ScopeConfig>,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ModelScope<S>
@@ -140,8 +158,8 @@ where
         let inner = std::mem::replace(&mut self.inner, clone);
         ScopeFuture {
             state: State::Reading {
-                body: Limited::new(body, self.max_body).collect(),
-                pending: Some((inner, parts, self.max_body)),
+                body: Limited::new(body, self.config.max_body).collect(),
+                pending: Some((inner, parts, self.config.clone())),
             },
         }
     }
@@ -172,7 +190,7 @@ pin_project! {
         Reading {
             #[pin]
             body: Collect<Limited<B>>,
-            pending: Option<(S, Parts, usize)>,
+            pending: Option<(S, Parts, Arc<ScopeConfig>)>,
         },
         Inner {
             #[pin]
@@ -207,7 +225,12 @@ struct Model<'a> {
 
 /// Judges a restricted principal's body: `None` to pass it on, else the
 /// refusal.
-fn judge(principal: &Principal, body: &[u8], api: Option<ProviderApi>) -> Option<Response<Bytes>> {
+fn judge(
+    principal: &Principal,
+    body: &[u8],
+    api: Option<ProviderApi>,
+    realm: &str,
+) -> Option<Response<Bytes>> {
     let model = serde_json::from_slice::<Model<'_>>(body)
         .ok()
         .and_then(|m| m.model);
@@ -220,22 +243,27 @@ fn judge(principal: &Principal, body: &[u8], api: Option<ProviderApi>) -> Option
         key_id = principal.key_id(),
         "model outside the credential's scopes refused"
     );
+    let model: String = model
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect();
     let mut response = Problem::new(RejectionKind::Forbidden)
         .with_detail(detail)
-        .with_member(
-            "model",
-            model
-                .as_deref()
-                .unwrap_or_default()
-                .chars()
-                .take(200)
-                .collect::<String>(),
-        )
+        .with_member("model", model.as_str())
         .to_response::<Bytes>(api);
-    response.headers_mut().insert(
-        WWW_AUTHENTICATE,
-        HeaderValue::from_static(r#"Bearer error="insufficient_scope""#),
-    );
+    // The scope the request would need, when the model's name fits a
+    // quoted string as it is.
+    let needed = quotable(&model);
+    let challenge = if needed.is_empty() || needed.len() != model.len() {
+        format!("Bearer realm=\"{realm}\", error=\"insufficient_scope\"")
+    } else {
+        format!("Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"model:{needed}\"")
+    };
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(WWW_AUTHENTICATE, value);
+    }
     Some(response)
 }
 
@@ -252,7 +280,7 @@ where
             let next = match self.as_mut().project().state.project() {
                 StateProj::Reading { body, pending } => {
                     let read = ready!(body.poll(cx));
-                    let (mut inner, parts, max_body) =
+                    let (mut inner, parts, config) =
                         pending.take().expect("polled after completion");
                     let api = ProviderApi::from_extensions(&parts.extensions);
                     match read {
@@ -260,7 +288,7 @@ where
                             let bytes = collected.to_bytes();
                             let principal = Principal::from_extensions(&parts.extensions)
                                 .expect("only restricted principals' bodies are read");
-                            match judge(principal, &bytes, api) {
+                            match judge(principal, &bytes, api, &config.realm) {
                                 Some(response) => State::Rejected {
                                     response: Some(response),
                                 },
@@ -271,7 +299,7 @@ where
                             }
                         }
                         Err(error) => {
-                            let problem = Problem::body_read_failed(&*error, max_body);
+                            let problem = Problem::body_read_failed(&*error, config.max_body);
                             State::Rejected {
                                 response: Some(problem.to_response(api)),
                             }
@@ -381,7 +409,21 @@ mod tests {
             match status {
                 StatusCode::OK => assert_eq!(text, request, "{name}: body forwarded intact"),
                 StatusCode::FORBIDDEN => {
-                    assert_eq!(challenge, r#"Bearer error="insufficient_scope""#, "{name}");
+                    assert!(
+                        challenge.starts_with(
+                            r#"Bearer realm="spark-tower", error="insufficient_scope""#
+                        ),
+                        "{name}: {challenge}"
+                    );
+                    if name == "other model" {
+                        assert!(
+                            challenge.ends_with(r#", scope="model:gpt-4o""#),
+                            "{challenge}"
+                        );
+                    }
+                    if name == "a model name with a quote" {
+                        assert!(!challenge.contains("scope="), "{challenge}");
+                    }
                     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
                     assert_eq!(json["error"]["code"], "insufficient_permissions", "{name}");
                 }

@@ -296,6 +296,11 @@ impl GatewayBuilder {
                 None => router.route_service(route, stack.service(upstream)),
             };
         }
+        if self.config.dev_keys {
+            // However the router is served: the public key works from
+            // loopback peers only.
+            router = router.layer(axum::middleware::from_fn(dev_keys_from_loopback_only));
+        }
         router
             .fallback(|| async {
                 Problem::new(RejectionKind::NotFound)
@@ -315,6 +320,28 @@ impl GatewayBuilder {
                     .layer(self.security_headers),
             )
     }
+}
+
+/// Refuses requests from non-loopback peers (when the server says who
+/// the peer is, as [`serve`] does) while the development keys are in use.
+async fn dev_keys_from_loopback_only(
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response<Body> {
+    let remote = request
+        .extensions()
+        .get::<PeerAddr>()
+        .is_some_and(|peer| !peer.0.ip().to_canonical().is_loopback());
+    if remote {
+        tracing::warn!("request from a network address refused: the development API key is in use");
+        return Problem::new(RejectionKind::Forbidden)
+            .with_detail(
+                "this gateway uses the public development API key and answers loopback clients only; \
+                 its operator must set SPARK_API_KEYS_FILE",
+            )
+            .to_response(ProviderApi::from_extensions(request.extensions()));
+    }
+    next.run(request).await
 }
 
 /// Longest client `x-request-id` kept; a longer one, or one with characters

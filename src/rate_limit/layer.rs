@@ -87,7 +87,9 @@ impl Tier {
             .iter()
             .map(|limit| {
                 let quota = limit.quota();
-                let window = quota.period().as_secs().max(1);
+                // Whole seconds, rounded up (a 1.5 s window is `w=2`).
+                let period = quota.period();
+                let window = period.as_secs() + u64::from(period.subsec_nanos() > 0);
                 let unit = match limit.unit() {
                     Unit::Requests => "",
                     Unit::Tokens => ";qu=\"tokens\"",
@@ -104,6 +106,22 @@ impl Tier {
             request_costs,
             policy_field,
         }
+    }
+}
+
+impl Tier {
+    /// The costs of a request whose input is estimated at `estimate`
+    /// tokens: one for each request quota; for each token quota the
+    /// estimate, capped at the quota's burst (a larger request is admitted
+    /// when the quota is whole, and settling charges the rest).
+    fn costs_for(&self, estimate: u64) -> Costs {
+        let mut costs = self.request_costs;
+        for (cost, limit) in costs.iter_mut().zip(self.policy.limits()) {
+            if limit.unit() == Unit::Tokens {
+                *cost = estimate.min(u64::from(limit.quota().burst()));
+            }
+        }
+        costs
     }
 }
 
@@ -501,7 +519,8 @@ where
                         tier: tier.clone(),
                         shared: shared.clone(),
                         key: None,
-                        reserved: 0,
+                        estimate: 0,
+                        costs: tier.request_costs,
                         strip_usage: false,
                         api,
                     }),
@@ -531,7 +550,8 @@ where
                     tier: tier.clone(),
                     shared: shared.clone(),
                     key: Some(key),
-                    reserved: 0,
+                    estimate: 0,
+                    costs: tier.request_costs,
                     strip_usage: false,
                     api,
                 }),
@@ -669,7 +689,10 @@ struct Pending<S, B, St> {
     shared: Arc<Shared<St>>,
     /// The key, kept only when tokens are to be settled.
     key: Option<Box<str>>,
-    reserved: u64,
+    /// The input tokens estimated (token quotas only).
+    estimate: u64,
+    /// What each quota is asked for.
+    costs: Costs,
     strip_usage: bool,
     api: Option<ProviderApi>,
 }
@@ -782,15 +805,13 @@ where
                     match read {
                         Ok(collected) => {
                             let bytes = prepare_tokens(&mut pending, collected.to_bytes());
-                            let tier = &pending.tier;
-                            let mut costs = tier.request_costs;
-                            for (cost, limit) in costs.iter_mut().zip(tier.policy.limits()) {
-                                if limit.unit() == Unit::Tokens {
-                                    *cost = pending.reserved;
-                                }
-                            }
+                            pending.costs = pending.tier.costs_for(pending.estimate);
                             let key = pending.key.as_deref().unwrap_or(ANONYMOUS);
-                            let answer = pending.shared.store.acquire(key, &tier.policy, &costs);
+                            let answer = pending.shared.store.acquire(
+                                key,
+                                &pending.tier.policy,
+                                &pending.costs,
+                            );
                             pending.body = Some(RequestBody::full(bytes));
                             State::Deciding {
                                 answer,
@@ -819,7 +840,13 @@ where
                 } => {
                     let result = ready!(future.poll(cx));
                     let fields = fields.take().unwrap_or_default();
-                    let settlement = settlement.take();
+                    let mut settlement = settlement.take();
+                    if result.is_err() {
+                        // Nothing reached the provider's answer: refund.
+                        if let Some(settlement) = settlement.as_mut() {
+                            settlement.settle(0);
+                        }
+                    }
                     return Poll::Ready(result.map(|response| {
                         let (mut parts, body) = response.into_parts();
                         fields.apply(&mut parts.headers);
@@ -855,7 +882,8 @@ where
         tier,
         shared,
         key,
-        reserved,
+        estimate,
+        costs,
         strip_usage,
         api,
     } = pending;
@@ -875,7 +903,7 @@ where
     }
     let settlement = key.filter(|_| tier.has_tokens).map(|key| {
         let sink: Arc<dyn Sink> = shared;
-        Settlement::new(sink, key, tier, reserved, strip_usage)
+        Settlement::new(sink, key, tier, estimate, costs, strip_usage)
     });
     let body = body.expect("the body is set before deciding");
     State::Inner {
@@ -885,11 +913,11 @@ where
     }
 }
 
-/// Estimates the body's tokens into `pending.reserved` and, for an OpenAI
+/// Estimates the body's tokens into `pending.estimate` and, for an OpenAI
 /// stream that did not ask for usage, asks for it; returns the body to
 /// forward.
 fn prepare_tokens<S, B, St>(pending: &mut Pending<S, B, St>, bytes: Bytes) -> Bytes {
-    pending.reserved = estimate_input_tokens(&bytes);
+    pending.estimate = estimate_input_tokens(&bytes);
     let openai = pending.api == Some(ProviderApi::OpenAi)
         || (pending.api.is_none() && pending.parts.uri.path().ends_with("/chat/completions"));
     if !(openai && pending.shared.stream_usage) {

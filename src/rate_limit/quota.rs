@@ -154,11 +154,12 @@ pub struct Limit {
 impl Limit {
     fn new(unit: Unit, quota: Quota) -> Self {
         let period = quota.period();
+        let whole = period.subsec_nanos() == 0;
         let window = match period.as_secs() {
-            86_400 => "day".to_owned(),
-            3600 => "hour".to_owned(),
-            60 if period.subsec_nanos() == 0 => "minute".to_owned(),
-            1 if period.subsec_nanos() == 0 => "second".to_owned(),
+            86_400 if whole => "day".to_owned(),
+            3600 if whole => "hour".to_owned(),
+            60 if whole => "minute".to_owned(),
+            1 if whole => "second".to_owned(),
             _ => format!("{}ms", period.as_millis()),
         };
         Self {

@@ -13,7 +13,8 @@ use pin_project_lite::pin_project;
 
 use super::layer::Tier;
 use super::quota::{Policy, Unit};
-use super::usage::{SseScanner, Usage, usage_of};
+use super::store::Costs;
+use super::usage::{SseScanner, usage_in_tail, usage_of};
 
 /// Where settlements go: the layer's store, behind a trait object so the
 /// response body does not carry the store's type.
@@ -21,17 +22,25 @@ pub(crate) trait Sink: Send + Sync {
     fn settle(&self, key: &str, policy: &Policy, limit: usize, units: i64);
 }
 
-/// The largest JSON response body kept to read its usage; past it the
-/// reservation stands as the charge.
+/// The largest JSON response body kept whole to read its usage; past it,
+/// only its last [`JSON_TAIL`] bytes are kept, where providers put `usage`.
 const MAX_JSON: usize = 1024 * 1024;
+/// The tail of an oversized JSON body searched for `usage`.
+const JSON_TAIL: usize = 64 * 1024;
 
 /// A token reservation to settle once, when the response tells what was
-/// used (or, failing that, when it ends or is dropped).
+/// used (or, failing that, when it ends or is dropped). A reservation
+/// dropped unsettled (a request cancelled before its response head)
+/// stands as the charge.
 pub(crate) struct Settlement {
     sink: Arc<dyn Sink>,
     key: Box<str>,
     tier: Arc<Tier>,
-    reserved: u64,
+    /// The input estimate.
+    estimate: u64,
+    /// What each token quota was charged (the estimate, capped at the
+    /// quota's burst).
+    charged: Costs,
     strip: bool,
     settled: bool,
 }
@@ -41,35 +50,37 @@ impl Settlement {
         sink: Arc<dyn Sink>,
         key: Box<str>,
         tier: Arc<Tier>,
-        reserved: u64,
+        estimate: u64,
+        charged: Costs,
         strip: bool,
     ) -> Self {
         Self {
             sink,
             key,
             tier,
-            reserved,
+            estimate,
+            charged,
             strip,
             settled: false,
         }
     }
 
-    /// Charges `used` tokens in place of the reservation: refunds or
+    /// Charges `used` tokens in place of what was reserved: refunds or
     /// charges the difference on every token quota. Only the first call
     /// counts.
     pub(crate) fn settle(&mut self, used: u64) {
         if std::mem::replace(&mut self.settled, true) {
             return;
         }
-        let difference = i64::try_from(used).unwrap_or(i64::MAX)
-            - i64::try_from(self.reserved).unwrap_or(i64::MAX);
-        tracing::debug!(reserved = self.reserved, used, "token reservation settled");
-        if difference == 0 {
-            return;
-        }
+        tracing::debug!(estimate = self.estimate, used, "token reservation settled");
+        let used = i64::try_from(used).unwrap_or(i64::MAX);
         let policy = &self.tier.policy;
         for (index, limit) in policy.limits().iter().enumerate() {
-            if limit.unit() == Unit::Tokens {
+            if limit.unit() != Unit::Tokens {
+                continue;
+            }
+            let difference = used - i64::try_from(self.charged[index]).unwrap_or(i64::MAX);
+            if difference != 0 {
                 self.sink.settle(&self.key, policy, index, difference);
             }
         }
@@ -79,7 +90,7 @@ impl Settlement {
 impl fmt::Debug for Settlement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settlement")
-            .field("reserved", &self.reserved)
+            .field("estimate", &self.estimate)
             .field("settled", &self.settled)
             .finish_non_exhaustive()
     }
@@ -87,61 +98,65 @@ impl fmt::Debug for Settlement {
 
 /// How a response body is watched for usage.
 enum Watch {
-    /// A JSON body, kept whole up to [`MAX_JSON`].
+    /// A JSON body: kept whole up to [`MAX_JSON`], then only its tail.
     Json {
         settlement: Settlement,
         body: Vec<u8>,
         overflow: bool,
+        ended: bool,
     },
     /// Server-sent events, read as they pass.
     Stream {
         settlement: Settlement,
         scanner: SseScanner,
-        /// Output held back at the end (an unterminated last line).
-        tail: Option<Bytes>,
+        ended: bool,
     },
 }
 
 impl Watch {
-    /// Settles on what the body reported, or on the estimate for a body
-    /// that ended early: the reservation, plus one output token per
-    /// stream event seen.
+    /// Notes that the body reached its end (not cut off).
+    fn end(&mut self) {
+        match self {
+            Self::Json { ended, .. } | Self::Stream { ended, .. } => *ended = true,
+        }
+    }
+
+    /// Settles on what the body reported. A stream that ended reporting
+    /// usage is charged exactly that; one cut off is charged the larger of
+    /// its running usage and one output token per event seen, on top of
+    /// its input (reported, or else the estimate).
     fn settle(&mut self) {
         match self {
             Self::Json {
                 settlement,
                 body,
                 overflow,
+                ended,
             } => {
-                let used = (!*overflow)
-                    .then(|| usage_of(body))
-                    .flatten()
-                    .map_or(settlement.reserved, |usage| usage.total());
+                let usage = match (*ended, *overflow) {
+                    (false, _) => None,
+                    (true, false) => usage_of(body),
+                    (true, true) => usage_in_tail(body),
+                };
+                let used = usage.map_or(settlement.estimate, |usage| usage.total());
                 settlement.settle(used);
             }
             Self::Stream {
                 settlement,
                 scanner,
-                ..
+                ended,
             } => {
-                let estimate = Usage {
-                    input: settlement.reserved,
-                    output: scanner.events,
+                let reported = scanner.usage.unwrap_or_default();
+                let input = if reported.input > 0 {
+                    reported.input
+                } else {
+                    settlement.estimate
                 };
-                let used = match scanner.usage {
-                    // A stream that ended after its final usage, or whose
-                    // running totals are the best figure there is.
-                    Some(usage) => Usage {
-                        input: if usage.input > 0 {
-                            usage.input
-                        } else {
-                            estimate.input
-                        },
-                        output: usage.output.max(estimate.output),
-                    },
-                    None => estimate,
+                let output = match scanner.usage {
+                    Some(usage) if *ended => usage.output,
+                    _ => reported.output.max(scanner.events),
                 };
-                settlement.settle(used.total());
+                settlement.settle(input.saturating_add(output));
             }
         }
     }
@@ -162,6 +177,8 @@ pin_project! {
         #[pin]
         inner: B,
         watch: Option<Watch>,
+        // The inner body has ended (its last bytes may still be going out).
+        done: bool,
     }
 }
 
@@ -188,17 +205,22 @@ impl<B> SettleBody<B> {
                 Watch::Stream {
                     settlement,
                     scanner,
-                    tail: None,
+                    ended: false,
                 }
             } else {
                 Watch::Json {
                     settlement,
                     body: Vec::new(),
                     overflow: false,
+                    ended: false,
                 }
             })
         });
-        Self { inner, watch }
+        Self {
+            inner,
+            watch,
+            done: false,
+        }
     }
 }
 
@@ -220,16 +242,12 @@ impl<B: Body<Data = Bytes>> Body for SettleBody<B> {
     ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
         let mut this = self.project();
         loop {
+            if *this.done {
+                return Poll::Ready(None);
+            }
             let Some(watch) = this.watch.as_mut() else {
                 return this.inner.poll_frame(cx);
             };
-            if let Watch::Stream { tail: Some(_), .. } = watch {
-                let Watch::Stream { tail, .. } = watch else {
-                    unreachable!()
-                };
-                let last = tail.take().expect("checked");
-                return Poll::Ready(Some(Ok(Frame::data(last))));
-            }
             let frame = ready!(this.inner.as_mut().poll_frame(cx));
             let data = match frame {
                 Some(Ok(frame)) => match frame.into_data() {
@@ -237,7 +255,7 @@ impl<B: Body<Data = Bytes>> Body for SettleBody<B> {
                     Err(frame) => return Poll::Ready(Some(Ok(frame))),
                 },
                 Some(Err(error)) => {
-                    // The settlement happens when the watch is dropped.
+                    // Cut off: settled as such when the watch is dropped.
                     *this.watch = None;
                     return Poll::Ready(Some(Err(error)));
                 }
@@ -247,20 +265,20 @@ impl<B: Body<Data = Bytes>> Body for SettleBody<B> {
                         Watch::Stream { scanner, .. } => scanner.finish(),
                         Watch::Json { .. } => None,
                     };
-                    watch.settle();
+                    watch.end();
                     drop(watch);
+                    *this.done = true;
                     return Poll::Ready(tail.map(|t| Ok(Frame::data(Bytes::from(t)))));
                 }
             };
             match watch {
                 Watch::Json { body, overflow, .. } => {
-                    if !*overflow {
-                        if body.len() + data.len() > MAX_JSON {
-                            *overflow = true;
-                            *body = Vec::new();
-                        } else {
-                            body.extend_from_slice(&data);
-                        }
+                    if !*overflow && body.len() + data.len() > MAX_JSON {
+                        *overflow = true;
+                    }
+                    body.extend_from_slice(&data);
+                    if *overflow && body.len() > JSON_TAIL {
+                        body.drain(..body.len() - JSON_TAIL);
                     }
                     return Poll::Ready(Some(Ok(Frame::data(data))));
                 }
@@ -274,7 +292,7 @@ impl<B: Body<Data = Bytes>> Body for SettleBody<B> {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.watch.is_none() && self.inner.is_end_stream()
+        self.done || (self.watch.is_none() && self.inner.is_end_stream())
     }
 
     fn size_hint(&self) -> SizeHint {

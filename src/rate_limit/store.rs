@@ -283,18 +283,41 @@ impl MemoryStore {
         evicted
     }
 
-    /// Runs `f` on `key`'s cells, creating them if needed. A sweep is due
-    /// when a minute has passed, or when a new key brings the map to the
-    /// sweep length (counting the map visits every shard, so only then).
-    fn with_cells<R>(&self, key: &str, now: u64, f: impl FnOnce(&Cells) -> R) -> R {
-        if now >= self.sweep.at_time.load(Ordering::Relaxed) {
-            self.sweep();
+    /// Runs `f` on `key`'s cells, creating them if needed. With `sweeping`,
+    /// a sweep is due when a minute has passed, or when a new key brings
+    /// the map to the sweep length (counting the map visits every shard, so
+    /// only then); one caller claims it, the others go on.
+    fn with_cells<R>(&self, key: &str, now: u64, sweeping: bool, f: impl FnOnce(&Cells) -> R) -> R {
+        let schedule = &self.sweep;
+        if sweeping {
+            let due = schedule.at_time.load(Ordering::Relaxed);
+            if now >= due
+                && schedule
+                    .at_time
+                    .compare_exchange(
+                        due,
+                        now.saturating_add(SWEEP_EVERY),
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+            {
+                self.sweep();
+            }
         }
         if let Some(cells) = self.keys.get(key) {
             return f(&cells);
         }
-        if self.keys.len() as u64 >= self.sweep.at_len.load(Ordering::Relaxed) {
-            self.sweep();
+        if sweeping {
+            let at_len = schedule.at_len.load(Ordering::Relaxed);
+            if self.keys.len() as u64 >= at_len
+                && schedule
+                    .at_len
+                    .compare_exchange(at_len, u64::MAX, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+            {
+                self.sweep();
+            }
         }
         let cells = self.keys.entry(key.into()).or_default();
         f(&cells.downgrade())
@@ -304,7 +327,7 @@ impl MemoryStore {
     pub fn try_acquire(&self, key: &str, policy: &Policy, costs: &Costs) -> Decision {
         let now = self.now();
         let limits = policy.limits();
-        self.with_cells(key, now, |cells| acquire(cells, limits, costs, now))
+        self.with_cells(key, now, true, |cells| acquire(cells, limits, costs, now))
     }
 
     /// The synchronous peek behind [`RateStore::peek`].
@@ -409,7 +432,14 @@ impl RateStore for MemoryStore {
             return;
         };
         let now = self.now();
-        self.with_cells(key, now, |cells| settle(cells, quota, limit, units, now));
+        if units < 0 && !self.keys.contains_key(key) {
+            // A forgotten key is whole: a refund cannot make it fuller.
+            return;
+        }
+        // Settling runs in response bodies' drops: it never sweeps.
+        self.with_cells(key, now, false, |cells| {
+            settle(cells, quota, limit, units, now)
+        });
     }
 }
 

@@ -534,3 +534,118 @@ fn debug_output_is_short_and_safe() {
     assert!(text.contains("users: 1"), "{text}");
     assert!(!text.contains("alice"));
 }
+
+#[tokio::test]
+async fn a_request_beyond_the_burst_is_charged_in_full() {
+    let (store, clock) = store();
+    fn reply() -> Response<Full<Bytes>> {
+        let body = r#"{"choices":[],"usage":{"prompt_tokens":2000,"completion_tokens":0}}"#;
+        Response::new(Full::new(Bytes::from_static(body.as_bytes())))
+    }
+    let (inner, _) = upstream(reply);
+    let service = token_layer(store.clone()).layer(inner);
+    // 8,000 characters: 2,000 tokens estimated, twice the burst of 1,000.
+    let body = serde_json::json!({"messages": [{"role": "user", "content": "a".repeat(8000)}]});
+    let response = service
+        .clone()
+        .oneshot(as_user("u", "t", &body.to_string()))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    text(response.into_body()).await;
+    // All 2,000 were charged: two minutes of debt, not one.
+    let policy = Policy::new()
+        .requests(Quota::per_minute(n(100)))
+        .tokens(Quota::per_minute(n(1000)));
+    let state = store.try_peek("u", &policy).state(&policy, 1);
+    assert_eq!(state.remaining, 0);
+    assert_eq!(state.reset, Duration::from_secs(120));
+    clock.advance(Duration::from_secs(61));
+    let refused = service
+        .oneshot(as_user("u", "t", &chat(false, false)))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_finished_stream_is_charged_its_reported_usage_exactly() {
+    let (store, _clock) = store();
+    fn anthropic_stream() -> Response<Full<Bytes>> {
+        let events = [
+            (
+                "message_start",
+                r#"{"type":"message_start","message":{"usage":{"input_tokens":90,"output_tokens":1}}}"#,
+            ),
+            ("ping", r#"{"type":"ping"}"#),
+            (
+                "content_block_start",
+                r#"{"type":"content_block_start","index":0}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","delta":{"text":"Hi"}}"#,
+            ),
+            (
+                "content_block_stop",
+                r#"{"type":"content_block_stop","index":0}"#,
+            ),
+            (
+                "message_delta",
+                r#"{"type":"message_delta","usage":{"output_tokens":2}}"#,
+            ),
+            ("message_stop", r#"{"type":"message_stop"}"#),
+        ];
+        let body: String = events
+            .iter()
+            .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
+            .collect();
+        Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap()
+    }
+    let (inner, _) = upstream(anthropic_stream);
+    let service = token_layer(store.clone()).layer(inner);
+    let mut request = as_user("u", "t", &chat(true, false));
+    request.extensions_mut().insert(Provider::anthropic());
+    let response = service.oneshot(request).await.unwrap();
+    text(response.into_body()).await;
+    // 90 in and 2 out, although seven events went by.
+    assert_eq!(tokens_left(&store, "u"), 1000 - 92);
+}
+
+#[tokio::test]
+async fn an_inner_error_refunds_the_reservation() {
+    let (store, _clock) = store();
+    let inner = service_fn(|_: Request<RequestBody<Full<Bytes>>>| async {
+        Err::<Response<Full<Bytes>>, std::io::Error>(std::io::Error::other("connection reset"))
+    });
+    let service = token_layer(store.clone()).layer(inner);
+    let result = service
+        .oneshot(as_user("u", "t", &chat(false, false)))
+        .await;
+    assert!(result.is_err());
+    assert_eq!(tokens_left(&store, "u"), 1000);
+}
+
+#[tokio::test]
+async fn usage_at_the_end_of_a_large_body_is_found() {
+    let (store, _clock) = store();
+    fn large() -> Response<Full<Bytes>> {
+        let content = "x".repeat(2 * 1024 * 1024);
+        let body = format!(
+            r#"{{"choices":[{{"message":{{"content":"{content}"}}}}],"usage":{{"prompt_tokens":100,"completion_tokens":300}}}}"#
+        );
+        Response::new(Full::new(Bytes::from(body)))
+    }
+    let (inner, _) = upstream(large);
+    let service = token_layer(store.clone()).layer(inner);
+    let response = service
+        .oneshot(as_user("u", "t", &chat(false, false)))
+        .await
+        .unwrap();
+    let body = text(response.into_body()).await;
+    assert!(body.len() > 2 * 1024 * 1024, "the body passes whole");
+    assert_eq!(tokens_left(&store, "u"), 600);
+}

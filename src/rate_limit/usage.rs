@@ -162,6 +162,21 @@ pub fn usage_of(json: &[u8]) -> Option<Usage> {
         .map(|raw| raw.usage())
 }
 
+/// The usage of a JSON body of which only the tail is left: the object
+/// after the last `"usage"` key, if it is whole.
+pub(crate) fn usage_in_tail(tail: &[u8]) -> Option<Usage> {
+    let key = b"\"usage\"";
+    let at = tail.windows(key.len()).rposition(|w| w == key)?;
+    let rest = tail[at + key.len()..]
+        .trim_ascii_start()
+        .strip_prefix(b":")?;
+    let raw = serde_json::Deserializer::from_slice(rest)
+        .into_iter::<RawUsage>()
+        .next()?
+        .ok()?;
+    Some(raw.usage())
+}
+
 /// Whether an OpenAI stream event is the usage-only chunk that
 /// `stream_options.include_usage` adds (`"choices": []`).
 fn is_usage_only_chunk(json: &[u8]) -> bool {
@@ -310,6 +325,20 @@ mod tests {
         for (body, expected) in cases {
             assert_eq!(estimate_input_tokens(body.as_bytes()), *expected, "{body}");
         }
+    }
+
+    #[test]
+    fn usage_is_found_in_the_tail_of_a_large_body() {
+        let tail = br#"aaaa truncated ...","usage": {"prompt_tokens":7,"completion_tokens":9}}"#;
+        assert_eq!(
+            usage_in_tail(tail),
+            Some(Usage {
+                input: 7,
+                output: 9
+            })
+        );
+        assert_eq!(usage_in_tail(br#"...","usage":{"prompt_tok"#), None);
+        assert_eq!(usage_in_tail(b"no usage here"), None);
     }
 
     #[test]
