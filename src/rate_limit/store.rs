@@ -209,6 +209,9 @@ pub struct MemoryStore {
 
 /// When to look for whole keys to evict.
 struct SweepSchedule {
+    /// Keys in the map, counted as they are added and recounted by each
+    /// sweep (`DashMap::len` visits every shard).
+    keys: AtomicU64,
     /// Sweep when the map reaches this many keys.
     at_len: AtomicU64,
     /// Or at this time (nanoseconds).
@@ -234,6 +237,7 @@ impl MemoryStore {
             keys: DashMap::with_hasher(foldhash::fast::RandomState::default()),
             clock: Arc::new(clock),
             sweep: SweepSchedule {
+                keys: AtomicU64::new(0),
                 at_len: AtomicU64::new(MIN_SWEEP_LEN),
                 at_time: AtomicU64::new(SWEEP_EVERY),
                 evicted: AtomicU64::new(0),
@@ -268,6 +272,7 @@ impl MemoryStore {
         let before = self.keys.len();
         self.keys.retain(|_, cells| !cells.is_whole(now));
         let after = self.keys.len();
+        self.sweep.keys.store(after as u64, Ordering::Relaxed);
         let evicted = before.saturating_sub(after);
         self.sweep
             .evicted
@@ -310,7 +315,7 @@ impl MemoryStore {
         }
         if sweeping {
             let at_len = schedule.at_len.load(Ordering::Relaxed);
-            if self.keys.len() as u64 >= at_len
+            if schedule.keys.load(Ordering::Relaxed) >= at_len
                 && schedule
                     .at_len
                     .compare_exchange(at_len, u64::MAX, Ordering::Relaxed, Ordering::Relaxed)
@@ -319,7 +324,13 @@ impl MemoryStore {
                 self.sweep();
             }
         }
-        let cells = self.keys.entry(key.into()).or_default();
+        let cells = match self.keys.entry(key.into()) {
+            dashmap::Entry::Occupied(entry) => entry.into_ref(),
+            dashmap::Entry::Vacant(entry) => {
+                schedule.keys.fetch_add(1, Ordering::Relaxed);
+                entry.insert(Cells::default())
+            }
+        };
         f(&cells.downgrade())
     }
 
