@@ -47,11 +47,12 @@
 //! | `auth` | [`auth::ApiKeyLayer`], [`auth::ModelScopeLayer`], key stores: API keys and a [`Principal`](marker::Principal) per request | yes |
 //! | `jwt` | `auth::JwtLayer`: JWT authentication beside API keys | no |
 //! | `rate-limit` | [`rate_limit::RateLimitLayer`]: per-user request and token quotas | yes |
+//! | `errors` | [`errors::ErrorTrackerLayer`] and [`errors::ErrorTracker`]: error groups by fingerprint, severities, panics caught | yes |
 //! | `gateway` | [`gateway`]: provider routing, provider client, mock provider, router builder | yes |
 //! | `full` | every feature above | no |
 //!
 //! The [`problem`], [`marker`], [`body`] and [`clock`] modules are always built. Layers
-//! still to come (errors, metrics, cache, health, Redis backends) get their
+//! still to come (metrics, cache, health, Redis backends) get their
 //! own features as they land.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -79,6 +80,9 @@ pub mod auth;
 
 #[cfg(feature = "rate-limit")]
 pub mod rate_limit;
+
+#[cfg(feature = "errors")]
+pub mod errors;
 
 #[cfg(feature = "gateway")]
 pub mod gateway;
