@@ -200,27 +200,45 @@ struct Recorder {
 
 impl Recorder {
     fn record(&self, source: ErrorSource, status: Option<StatusCode>, message: &str) {
+        self.record_for(self.provider.as_ref(), source, status, message);
+    }
+
+    fn record_for(
+        &self,
+        provider: Option<&Provider>,
+        source: ErrorSource,
+        status: Option<StatusCode>,
+        message: &str,
+    ) {
         self.tracker.record(&ErrorEvent {
             source,
-            provider: self.provider.as_ref().map(Provider::name),
+            provider: provider.map(Provider::name),
             route: self.route.as_str(),
             status: status.map(|s| s.as_u16()),
             message,
         });
     }
 
-    /// Records a response, if it is a failure the layer counts.
+    /// Records a response, if it is a failure the layer counts. The
+    /// provider is the request's, or else the one a route inside put into
+    /// the response.
     fn observe<B>(&self, response: &Response<B>) {
         let status = response.status();
+        let provider = self
+            .provider
+            .as_ref()
+            .or_else(|| response.extensions().get::<Provider>());
         match response.extensions().get::<Rejection>() {
-            Some(rejection) if self.config.counted.contains(&rejection.kind()) => self.record(
+            Some(rejection) if self.config.counted.contains(&rejection.kind()) => self.record_for(
+                provider,
                 ErrorSource::Rejection(rejection.kind()),
                 Some(status),
                 rejection.detail(),
             ),
             // A rejection of a kind not counted: not recorded, whatever its status.
             Some(_) => {}
-            None if status.is_server_error() => self.record(
+            None if status.is_server_error() => self.record_for(
+                provider,
                 ErrorSource::Status,
                 Some(status),
                 status.canonical_reason().unwrap_or("server error"),

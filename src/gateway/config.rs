@@ -46,6 +46,51 @@ impl fmt::Debug for ApiKey {
     }
 }
 
+/// The key of the gateway's admin routes (`SPARK_ADMIN_KEY`), compared in
+/// constant time. Its value never appears in `Debug` output.
+#[derive(Clone)]
+pub struct AdminKey(String);
+
+/// The shortest admin key accepted.
+pub const MIN_ADMIN_KEY_LEN: usize = 16;
+
+impl AdminKey {
+    /// Wraps a key of at least 16 visible ASCII characters.
+    ///
+    /// # Errors
+    /// A shorter key, or one with other characters (never repeated).
+    pub fn new(key: &str) -> Result<Self, ConfigError> {
+        let invalid = |reason: &str| ConfigError::Invalid {
+            var: "SPARK_ADMIN_KEY",
+            reason: reason.to_owned(),
+        };
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(invalid("must be visible ASCII characters only"));
+        }
+        if key.len() < MIN_ADMIN_KEY_LEN {
+            return Err(invalid("must be at least 16 characters"));
+        }
+        Ok(Self(key.to_owned()))
+    }
+
+    /// Whether `candidate` is the key. The comparison takes the same time
+    /// whatever the candidate (both are hashed, then compared in constant
+    /// time), so it leaks neither content nor length.
+    pub fn matches(&self, candidate: &[u8]) -> bool {
+        use sha2::{Digest, Sha256};
+        use subtle::ConstantTimeEq;
+        let expected = Sha256::digest(self.0.as_bytes());
+        let given = Sha256::digest(candidate);
+        expected.ct_eq(&given).into()
+    }
+}
+
+impl fmt::Debug for AdminKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AdminKey(<redacted>)")
+    }
+}
+
 /// Where one provider's requests go: a real upstream, or the in-process mock
 /// when `base_url` is `None`.
 #[derive(Clone, Debug, Default)]
@@ -129,6 +174,9 @@ pub struct GatewayConfig {
     /// `SPARK_RATE_LIMIT_HEADERS`: `ietf` (`RateLimit-Policy` and
     /// `RateLimit`), `legacy` (`X-RateLimit-*`) or `none`.
     pub rate_limit_headers: HeaderStyle,
+    /// `SPARK_ADMIN_KEY`: the `x-admin-key` of `GET /admin/errors`; without
+    /// it that route does not exist (404).
+    pub admin_key: Option<AdminKey>,
 }
 
 impl Default for GatewayConfig {
@@ -153,6 +201,7 @@ impl Default for GatewayConfig {
             dev_keys: true,
             rate_limit: true,
             rate_limit_headers: HeaderStyle::Ietf,
+            admin_key: None,
         }
     }
 }
@@ -284,6 +333,9 @@ impl GatewayConfig {
         if let Some((_, path)) = var("SPARK_API_KEYS_FILE") {
             config.api_keys = MemoryKeyStore::from_file(path)?;
             config.dev_keys = false;
+        }
+        if let Some((_, v)) = var("SPARK_ADMIN_KEY") {
+            config.admin_key = Some(AdminKey::new(&v)?);
         }
         if let Some((name, v)) = var("SPARK_RATE_LIMIT_ENABLED") {
             config.rate_limit = flag(name, &v)?;
@@ -666,6 +718,25 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(from(&[("SPARK_API_KEYS_FILE", "/nonexistent/keys.toml")]).is_err());
         assert!(from(&[("SPARK_RATE_LIMIT_HEADERS", "x")]).is_err());
+    }
+
+    #[test]
+    fn admin_keys() {
+        assert!(from(&[]).unwrap().admin_key.is_none());
+        let c = from(&[("SPARK_ADMIN_KEY", "an-admin-key-of-some-length")]).unwrap();
+        let key = c.admin_key.unwrap();
+        assert!(key.matches(b"an-admin-key-of-some-length"));
+        assert!(!key.matches(b"an-admin-key-of-some-lengtH"));
+        assert!(!key.matches(b""));
+        assert!(!format!("{key:?}").contains("admin-key"));
+        for bad in [
+            "short",
+            "has a space in it here",
+            "non-ascii-é-key-long-enough",
+        ] {
+            let error = from(&[("SPARK_ADMIN_KEY", bad)]).unwrap_err();
+            assert!(!error.to_string().contains(bad), "{error}");
+        }
     }
 
     #[test]

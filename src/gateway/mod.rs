@@ -67,7 +67,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_service::Service;
 
 pub use client::{DEFAULT_ANTHROPIC_VERSION, ProviderClient, ProviderClientBuilder};
-pub use config::{ApiKey, ConfigError, GatewayConfig, UpstreamConfig};
+pub use config::{AdminKey, ApiKey, ConfigError, GatewayConfig, MIN_ADMIN_KEY_LEN, UpstreamConfig};
 #[cfg(feature = "jwt")]
 pub use jwks::JwksUrl;
 pub use mock::{MockConfig, MockProvider};
@@ -75,6 +75,7 @@ pub use route::{ProviderRoute, ProviderRouteLayer};
 
 use crate::auth::{ApiKeyLayer, MemoryKeyStore, ModelScopeLayer};
 use crate::circuit::{CircuitBreakerHandle, CircuitBreakerLayer};
+use crate::errors::{ErrorTracker, ErrorTrackerLayer, ErrorsService};
 use crate::headers::SecurityHeadersLayer;
 use crate::limit::BodyLimitLayer;
 use crate::marker::{PeerAddr, Provider, ProviderApi};
@@ -156,6 +157,7 @@ pub struct GatewayBuilder {
     sanitize: SanitizeLayer,
     circuit: Option<CircuitBreakerLayer>,
     rate_limit: RateLimitLayer<MemoryStore>,
+    errors: ErrorTracker,
 }
 
 impl GatewayBuilder {
@@ -189,7 +191,20 @@ impl GatewayBuilder {
             sanitize,
             circuit,
             rate_limit,
+            errors: ErrorTracker::new(),
         }
+    }
+
+    /// The error tracker every route reports into (listed at
+    /// `GET /admin/errors` when `SPARK_ADMIN_KEY` is set).
+    pub fn error_tracker(&self) -> &ErrorTracker {
+        &self.errors
+    }
+
+    /// Replaces the error tracker (for other severity rules or a reporter).
+    pub fn errors(mut self, tracker: ErrorTracker) -> Self {
+        self.errors = tracker;
+        self
     }
 
     /// Replaces the rate limit (for example with other tiers or a shared
@@ -296,6 +311,15 @@ impl GatewayBuilder {
                 None => router.route_service(route, stack.service(upstream)),
             };
         }
+        if let Some(key) = self.config.admin_key.clone() {
+            let listing = ErrorsService::new(self.errors.clone());
+            router = router.route(
+                "/admin/errors",
+                axum::routing::get(move |request: Request<Body>| {
+                    admin_errors(key, listing, request)
+                }),
+            );
+        }
         if self.config.dev_keys {
             // However the router is served: the public key works from
             // loopback peers only.
@@ -307,6 +331,9 @@ impl GatewayBuilder {
                     .with_detail("no route for this path")
                     .to_response::<Body>(None)
             })
+            // Every route and the fallback, after routing (so the route
+            // template is known), outside the provider routes' layers.
+            .layer(ErrorTrackerLayer::new(self.errors.clone()))
             .layer(
                 ServiceBuilder::new()
                     .map_request(drop_unusable_request_id)
@@ -320,6 +347,25 @@ impl GatewayBuilder {
                     .layer(self.security_headers),
             )
     }
+}
+
+/// `GET /admin/errors`: the error listing, for a request whose
+/// `x-admin-key` is the admin key (401 otherwise).
+async fn admin_errors(
+    key: config::AdminKey,
+    mut listing: ErrorsService,
+    request: Request<Body>,
+) -> Response<Body> {
+    let given = request.headers().get("x-admin-key").map(|v| v.as_bytes());
+    if !given.is_some_and(|given| key.matches(given)) {
+        tracing::warn!("admin route refused: missing or wrong x-admin-key");
+        return Problem::new(RejectionKind::Unauthorized)
+            .with_detail("the admin routes need the x-admin-key header")
+            .to_response(None);
+    }
+    // Always ready, and infallible.
+    let Ok(response) = listing.call(request).await;
+    response.map(Body::new)
 }
 
 /// Refuses requests from non-loopback peers (when the server says who

@@ -42,7 +42,9 @@ impl<S> Layer<S> for ProviderRouteLayer {
 /// The entry of a provider route.
 ///
 /// It inserts the [`Provider`] marker, so every layer behind it can key on
-/// the provider and answer in its error shape, and rejects in that shape:
+/// the provider and answer in its error shape (and puts it into the
+/// response extensions too, for layers in front of it), and rejects in that
+/// shape:
 /// 405 with `Allow: POST` for other methods, 415 unless the body is
 /// `application/json`. Body size and JSON syntax are checked by the layers
 /// behind it ([`limit`](crate::limit) and [`sanitize`](crate::sanitize) in
@@ -78,7 +80,7 @@ pin_project! {
     #[project = ResponseFutureProj]
     pub enum ResponseFuture<F, B> {
         /// The inner service answers.
-        Inner { #[pin] future: F },
+        Inner { #[pin] future: F, provider: Option<Provider> },
         /// The route rejected the request.
         Rejected { response: Option<Response<ResponseBody<B>>> },
     }
@@ -92,9 +94,18 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
-            ResponseFutureProj::Inner { future } => future
-                .poll(cx)
-                .map(|result| result.map(|response| response.map(ResponseBody::new))),
+            ResponseFutureProj::Inner { future, provider } => {
+                future.poll(cx).map(|result| {
+                    result.map(|mut response| {
+                        // For outer layers (error tracking, metrics), which
+                        // run before the route marks the request.
+                        if let Some(provider) = provider.take() {
+                            response.extensions_mut().insert(provider);
+                        }
+                        response.map(ResponseBody::new)
+                    })
+                })
+            }
             ResponseFutureProj::Rejected { response } => {
                 Poll::Ready(Ok(response.take().expect("polled after completion")))
             }
@@ -117,6 +128,7 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         if let Err(problem) = check_head(&request) {
             let mut response = problem.to_response(Some(self.provider.api()));
+            response.extensions_mut().insert(self.provider.clone());
             if problem.kind() == RejectionKind::MethodNotAllowed {
                 response
                     .headers_mut()
@@ -129,6 +141,7 @@ where
         request.extensions_mut().insert(self.provider.clone());
         ResponseFuture::Inner {
             future: self.inner.call(request),
+            provider: Some(self.provider.clone()),
         }
     }
 }
