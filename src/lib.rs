@@ -48,6 +48,7 @@
 //! | `jwt` | `auth::JwtLayer`: JWT authentication beside API keys | no |
 //! | `rate-limit` | [`rate_limit::RateLimitLayer`]: per-user request and token quotas | yes |
 //! | `errors` | [`errors::ErrorTrackerLayer`] and [`errors::ErrorTracker`]: error groups by fingerprint, severities, panics caught | yes |
+//! | `sentry` | `errors::SentryReporter`: error groups to Sentry | no |
 //! | `gateway` | [`gateway`]: provider routing, provider client, mock provider, router builder | yes |
 //! | `full` | every feature above | no |
 //!

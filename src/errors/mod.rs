@@ -10,9 +10,13 @@
 //! - [`ErrorTrackerLayer`]: records 5xx answers, service errors, counted
 //!   rejections and panics (caught: a 500 problem); [`ErrorsService`]
 //!   lists the groups as JSON.
+//! - `SentryReporter` (`sentry` feature): new groups and escalations as
+//!   Sentry events carrying the fingerprint and level.
 
 mod fingerprint;
 mod layer;
+#[cfg(feature = "sentry")]
+mod sentry_reporter;
 mod tracker;
 
 pub use fingerprint::{Fingerprint, MAX_SAMPLE_CHARS, parameterize, scrub};
@@ -20,6 +24,8 @@ pub use layer::{
     DEFAULT_COUNTED, ErrorTrackerLayer, ErrorTracking, ErrorsService, RouteOf, RouteTemplate,
     TrackedFuture, default_route,
 };
+#[cfg(feature = "sentry")]
+pub use sentry_reporter::{SentryReporter, level as sentry_level};
 pub use tracker::{
     DEFAULT_MAX_GROUPS, ErrorEvent, ErrorSource, ErrorTracker, ErrorTrackerBuilder, GroupSnapshot,
     Reporter, Severity, SeverityRules,
