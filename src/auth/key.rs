@@ -167,6 +167,13 @@ fn check(text: &str) -> Result<(), KeyError> {
     Ok(())
 }
 
+/// `len` base62 characters from the thread's secure generator.
+pub(super) fn random_base62(len: usize) -> String {
+    (0..len)
+        .map(|_| char::from(BASE62[rand::random_range(0..BASE62.len())]))
+        .collect()
+}
+
 /// Appends `value` as exactly `width` base62 digits, most significant first.
 fn push_base62(out: &mut String, mut value: u128, width: usize) {
     let mut digits = [b'0'; SECRET_LEN];

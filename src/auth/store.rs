@@ -216,13 +216,7 @@ impl KeyEntry {
 /// A random key id: `key_` and 10 base62 characters (about 60 bits),
 /// independent of the key.
 fn new_key_id() -> String {
-    const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut id = String::with_capacity(14);
-    id.push_str("key_");
-    for _ in 0..10 {
-        id.push(char::from(ALPHABET[rand::random_range(0..62)]));
-    }
-    id
+    format!("key_{}", super::key::random_base62(10))
 }
 
 /// The formats a key file can be written in.

@@ -30,11 +30,15 @@ pub type RouteOf = Arc<dyn Fn(&http::request::Parts) -> RouteTemplate + Send + S
 
 /// A request's route template, kept until its answer is known.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum RouteTemplate {
     /// A fixed template.
     Static(&'static str),
     /// A template made at run time.
     Shared(Arc<str>),
+    /// axum's matched path (a shared string: keeping it allocates nothing).
+    #[cfg(feature = "gateway")]
+    Matched(axum::extract::MatchedPath),
 }
 
 impl RouteTemplate {
@@ -43,6 +47,8 @@ impl RouteTemplate {
         match self {
             Self::Static(route) => route,
             Self::Shared(route) => route,
+            #[cfg(feature = "gateway")]
+            Self::Matched(matched) => matched.as_str(),
         }
     }
 }
@@ -53,7 +59,7 @@ impl RouteTemplate {
 pub fn default_route(parts: &http::request::Parts) -> RouteTemplate {
     #[cfg(feature = "gateway")]
     if let Some(matched) = parts.extensions.get::<axum::extract::MatchedPath>() {
-        return RouteTemplate::Shared(matched.as_str().into());
+        return RouteTemplate::Matched(matched.clone());
     }
     match ProviderApi::from_extensions(&parts.extensions) {
         Some(api) => RouteTemplate::Static(api.route()),
@@ -109,12 +115,12 @@ pub const DEFAULT_COUNTED: [RejectionKind; 4] = [
 /// ```
 #[derive(Clone)]
 pub struct ErrorTrackerLayer {
-    tracker: ErrorTracker,
     config: Arc<Config>,
 }
 
 #[derive(Clone)]
 struct Config {
+    tracker: ErrorTracker,
     counted: HashSet<RejectionKind>,
     route: RouteOf,
 }
@@ -123,8 +129,8 @@ impl ErrorTrackerLayer {
     /// Records into `tracker`.
     pub fn new(tracker: ErrorTracker) -> Self {
         Self {
-            tracker,
             config: Arc::new(Config {
+                tracker,
                 counted: DEFAULT_COUNTED.into_iter().collect(),
                 route: Arc::new(default_route),
             }),
@@ -148,14 +154,14 @@ impl ErrorTrackerLayer {
 
     /// The tracker.
     pub fn tracker(&self) -> &ErrorTracker {
-        &self.tracker
+        &self.config.tracker
     }
 }
 
 impl fmt::Debug for ErrorTrackerLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ErrorTrackerLayer")
-            .field("tracker", &self.tracker)
+            .field("tracker", &self.config.tracker)
             .field("counted", &self.config.counted)
             .finish_non_exhaustive()
     }
@@ -167,7 +173,6 @@ impl<S> Layer<S> for ErrorTrackerLayer {
     fn layer(&self, inner: S) -> Self::Service {
         ErrorTracking {
             inner,
-            tracker: self.tracker.clone(),
             config: self.config.clone(),
         }
     }
@@ -177,7 +182,6 @@ impl<S> Layer<S> for ErrorTrackerLayer {
 #[derive(Clone)]
 pub struct ErrorTracking<S> {
     inner: S,
-    tracker: ErrorTracker,
     config: Arc<Config>,
 }
 
@@ -185,14 +189,14 @@ impl<S: fmt::Debug> fmt::Debug for ErrorTracking<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ErrorTracking")
             .field("inner", &self.inner)
-            .field("tracker", &self.tracker)
+            .field("tracker", &self.config.tracker)
             .finish_non_exhaustive()
     }
 }
 
 /// What an answer is recorded with.
 struct Recorder {
-    tracker: ErrorTracker,
+    // One reference count per request: the tracker lives in the config.
     config: Arc<Config>,
     provider: Option<Provider>,
     route: RouteTemplate,
@@ -210,7 +214,7 @@ impl Recorder {
         status: Option<StatusCode>,
         message: &str,
     ) {
-        self.tracker.record(&ErrorEvent {
+        self.config.tracker.record(&ErrorEvent {
             source,
             provider: provider.map(Provider::name),
             route: self.route.as_str(),
@@ -281,7 +285,6 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let (parts, body) = request.into_parts();
         let context = Recorder {
-            tracker: self.tracker.clone(),
             config: self.config.clone(),
             provider: parts.extensions.get::<Provider>().cloned(),
             route: (self.config.route)(&parts),

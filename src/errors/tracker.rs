@@ -646,7 +646,7 @@ mod tests {
             *log.0.lock().unwrap(),
             vec![(true, Severity::Medium, 1), (false, Severity::High, 54)]
         );
-        // A quiet minute does not escalate; a surge after a gap does.
+        // After quiet minutes, a burst of 10 is a surge again: to critical.
         clock.advance(Duration::from_secs(180));
         for _ in 0..10 {
             tracker.record(&event(ErrorSource::Status, Some(529), "overloaded"));

@@ -140,11 +140,16 @@ impl<St> Shared<St> {
     /// The tier of a request: the user's override, else the principal's
     /// tier, else the default.
     fn tier<B>(&self, key: &str, request: &Request<B>) -> &Arc<Tier> {
-        if let Some(tier) = self.users.get(key) {
-            return tier;
-        }
-        Principal::from_extensions(request.extensions())
-            .and_then(|principal| self.tiers.get(principal.tier()))
+        let tier = Principal::from_extensions(request.extensions()).map(Principal::tier);
+        self.tier_named(key, tier)
+    }
+
+    /// The tier of `key`: its override, else the tier `tier`, else the
+    /// default.
+    fn tier_named(&self, key: &str, tier: Option<&str>) -> &Arc<Tier> {
+        self.users
+            .get(key)
+            .or_else(|| tier.and_then(|t| self.tiers.get(t)))
             .unwrap_or(&self.default)
     }
 }
@@ -252,11 +257,7 @@ impl<St: RateStore, K> RateLimitLayer<St, K> {
         tier: Option<&str>,
     ) -> Result<Vec<QuotaView>, RateStoreError> {
         let shared = &self.shared;
-        let tier = shared
-            .users
-            .get(key)
-            .or_else(|| tier.and_then(|t| shared.tiers.get(t)))
-            .unwrap_or(&shared.default);
+        let tier = shared.tier_named(key, tier);
         let decision = shared.store.peek(key, &tier.policy).await?;
         Ok(tier
             .policy

@@ -649,3 +649,31 @@ async fn usage_at_the_end_of_a_large_body_is_found() {
     assert!(body.len() > 2 * 1024 * 1024, "the body passes whole");
     assert_eq!(tokens_left(&store, "u"), 600);
 }
+
+#[tokio::test]
+async fn a_body_that_fails_midway_is_a_400_problem_and_charges_nothing() {
+    let (store, _clock) = store();
+    let inner = service_fn(|_: Request<RequestBody<StreamBody<_>>>| async {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+    });
+    let service = token_layer(store.clone()).layer(inner);
+    let frames = futures_util::stream::iter([
+        Ok(http_body::Frame::data(Bytes::from_static(
+            b"{\"messages\":",
+        ))),
+        Err(std::io::Error::other("connection reset")),
+    ]);
+    let mut request = Request::post("/v1/chat/completions")
+        .body(StreamBody::new(frames))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(Principal::new("u", "key", "t", Vec::<String>::new()));
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_eq!(store.len(), 0, "nothing was charged");
+}
