@@ -85,5 +85,11 @@ pub mod rate_limit;
 #[cfg(feature = "errors")]
 pub mod errors;
 
+#[cfg(feature = "metrics")]
+pub mod metrics;
+
+#[cfg(feature = "health")]
+pub mod health;
+
 #[cfg(feature = "gateway")]
 pub mod gateway;

@@ -1,0 +1,1 @@
+//! Health reports in `application/health+json`, liveness and readiness.

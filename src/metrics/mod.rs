@@ -1,0 +1,1 @@
+//! Request metrics through the `metrics` facade.
