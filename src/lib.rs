@@ -63,6 +63,10 @@ pub mod body;
 pub mod clock;
 pub mod marker;
 pub mod problem;
+#[cfg(any(feature = "errors", feature = "metrics"))]
+pub mod route;
+#[cfg(any(feature = "rate-limit", feature = "metrics"))]
+pub mod usage;
 
 #[cfg(feature = "limit")]
 pub mod limit;

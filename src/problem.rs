@@ -367,6 +367,18 @@ impl Problem {
     }
 }
 
+/// The 405 answer of a read-only endpoint (error listing, metrics, health):
+/// a problem naming the methods it answers, with the `Allow` header.
+pub fn read_only_endpoint<B: From<Bytes>>() -> Response<B> {
+    let mut response = Problem::new(RejectionKind::MethodNotAllowed)
+        .with_detail("this endpoint answers GET and HEAD")
+        .to_response::<B>(None);
+    response
+        .headers_mut()
+        .insert(http::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    response
+}
+
 fn write_json<T: serde::Serialize + ?Sized>(buf: &mut Vec<u8>, value: &T) {
     // Serialising strings, numbers and `Value`s into a Vec cannot fail.
     serde_json::to_writer(buf, value).expect("JSON serialisation into memory");

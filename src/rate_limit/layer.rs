@@ -23,10 +23,10 @@ use super::key::{KeyExtractor, UserKey};
 use super::quota::{MAX_LIMITS, Policy, Unit};
 use super::settle::{SettleBody, Settlement, Sink};
 use super::store::{Costs, Decision, MemoryStore, RateStore, RateStoreError};
-use super::usage::estimate_input_tokens;
 use crate::body::{RequestBody, ResponseBody};
 use crate::marker::{Principal, ProviderApi};
 use crate::problem::{Problem, RejectionKind};
+use crate::usage::estimate_input_tokens;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

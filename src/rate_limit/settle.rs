@@ -14,7 +14,7 @@ use pin_project_lite::pin_project;
 use super::layer::Tier;
 use super::quota::{Policy, Unit};
 use super::store::Costs;
-use super::usage::{SseScanner, usage_in_tail, usage_of};
+use crate::usage::{SseScanner, usage_in_tail, usage_of};
 
 /// Where settlements go: the layer's store, behind a trait object so the
 /// response body does not carry the store's type.

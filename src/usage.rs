@@ -1,4 +1,7 @@
-//! Token estimates for requests, and the usage providers report.
+//! Token estimates for requests, and the usage providers report: read by
+//! the rate limiter (token quotas) and the metrics layer (token counts).
+
+use std::borrow::Cow;
 
 use serde::Deserialize;
 
@@ -29,7 +32,7 @@ const NOT_TEXT: &[&[u8]] = &[
 /// counts all its characters.
 ///
 /// ```
-/// use spark_tower::rate_limit::estimate_input_tokens;
+/// use spark_tower::usage::estimate_input_tokens;
 ///
 /// let body = br#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello there, friend"}]}"#;
 /// assert_eq!(estimate_input_tokens(body), 5); // 19 characters
@@ -142,15 +145,19 @@ impl RawUsage {
 }
 
 #[derive(Deserialize)]
-struct Envelope {
+struct Envelope<'a> {
     usage: Option<RawUsage>,
     // Anthropic's `message_start` event nests the message.
-    message: Option<Nested>,
+    message: Option<Nested<'a>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct Nested {
+struct Nested<'a> {
     usage: Option<RawUsage>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
 }
 
 /// The usage in a JSON response body or stream event, if it reports one.
@@ -160,6 +167,50 @@ pub fn usage_of(json: &[u8]) -> Option<Usage> {
         .usage
         .or(envelope.message.and_then(|m| m.usage))
         .map(|raw| raw.usage())
+}
+
+/// What a whole JSON response body or stream event reports: its usage and
+/// the model that answered.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Report {
+    pub(crate) usage: Option<Usage>,
+    pub(crate) model: Option<Box<str>>,
+}
+
+/// The [`Report`] of a JSON response body or stream event.
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+pub(crate) fn report_of(json: &[u8]) -> Report {
+    let Ok(envelope) = serde_json::from_slice::<Envelope>(json) else {
+        return Report::default();
+    };
+    let (nested_usage, nested_model) = envelope
+        .message
+        .map_or((None, None), |m| (m.usage, m.model));
+    Report {
+        usage: envelope.usage.or(nested_usage).map(|raw| raw.usage()),
+        model: envelope.model.or(nested_model).map(|m| m.into()),
+    }
+}
+
+/// Whether a stream event carries output: Anthropic's `content_block_delta`
+/// (text, thinking or tool input), an OpenAI chunk whose delta has text,
+/// tool calls or a refusal, or a Responses API text delta. The first such
+/// event is the first token a client sees.
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+pub(crate) fn carries_output(payload: &[u8]) -> bool {
+    if contains(payload, b"\"content_block_delta\"")
+        || contains(payload, b"output_text.delta\"")
+        || contains(payload, b"\"tool_calls\"")
+    {
+        return true;
+    }
+    [&b"\"content\":"[..], b"\"refusal\":"].iter().any(|key| {
+        find(payload, key).is_some_and(|at| {
+            // A string value with at least one character.
+            let value = payload[at + key.len()..].trim_ascii_start();
+            value.first() == Some(&b'"') && value.get(1).is_some_and(|&b| b != b'"')
+        })
+    })
 }
 
 /// The usage of a JSON body of which only the tail is left: the object
@@ -207,12 +258,29 @@ pub(crate) struct SseScanner {
     out: Vec<u8>,
     /// The blank line after a dropped event is dropped too.
     drop_blank: bool,
+    /// Also look for the model and the first output event (metrics).
+    details: bool,
+    /// The model the stream names (its first event that names one).
+    pub(crate) model: Option<Box<str>>,
+    /// An event with output has gone by.
+    pub(crate) first_output: bool,
 }
 
 impl SseScanner {
+    #[cfg_attr(not(feature = "rate-limit"), allow(dead_code))]
     pub(crate) fn new(strip: bool) -> Self {
         Self {
             strip,
+            ..Self::default()
+        }
+    }
+
+    /// A scanner that also notes the model and the first output event,
+    /// without stripping anything.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn with_details() -> Self {
+        Self {
+            details: true,
             ..Self::default()
         }
     }
@@ -258,6 +326,7 @@ impl SseScanner {
     }
 
     /// What is left at the end of the stream (an unterminated last line).
+    #[cfg_attr(not(feature = "rate-limit"), allow(dead_code))]
     pub(crate) fn finish(&mut self) -> Option<Vec<u8>> {
         let line = std::mem::take(&mut self.line);
         let keep = line.is_empty() || self.on_line(&line);
@@ -279,6 +348,19 @@ impl SseScanner {
             return true;
         }
         self.events += 1;
+        if self.details {
+            if !self.first_output && carries_output(payload) {
+                self.first_output = true;
+            }
+            if self.model.is_none() && contains(payload, b"\"model\"") {
+                let report = report_of(payload);
+                self.model = report.model;
+                if let Some(usage) = report.usage {
+                    self.usage.get_or_insert_with(Usage::default).merge(usage);
+                }
+                return true;
+            }
+        }
         if contains(payload, b"\"usage\"") {
             if let Some(usage) = usage_of(payload) {
                 self.usage.get_or_insert_with(Usage::default).merge(usage);
@@ -294,7 +376,11 @@ impl SseScanner {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    find(haystack, needle).is_some()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]

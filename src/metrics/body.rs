@@ -1,0 +1,341 @@
+//! The bodies that carry the layer's accounting to the end of a request:
+//! [`CountedBody`] for requests, [`MetricsBody`] for responses.
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Buf;
+use http_body::{Body, Frame, SizeHint};
+use metrics::{Gauge, Histogram};
+use pin_project_lite::pin_project;
+
+use super::layer::Shared;
+use super::series::NO_PROVIDER;
+use crate::marker::Provider;
+use crate::route::RouteTemplate;
+use crate::usage::{SseScanner, report_of, usage_in_tail};
+
+/// The largest JSON response kept whole to read its usage and model; past
+/// it, only the tail is kept, where providers put `usage`.
+const MAX_JSON: usize = 1024 * 1024;
+/// The tail of an oversized JSON response searched for `usage`.
+const JSON_TAIL: usize = 64 * 1024;
+
+/// Holds a request in the in-flight gauge until dropped.
+pub(crate) struct Active(Gauge);
+
+impl Active {
+    pub(crate) fn enter(gauge: Gauge) -> Self {
+        gauge.increment(1.0);
+        Self(gauge)
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
+}
+
+/// Records the bytes a request body gave once, when it ends or is dropped.
+struct SizeRecord {
+    histogram: Histogram,
+    bytes: u64,
+    /// The declared length, for a body dropped unread.
+    declared: Option<u64>,
+    ended: bool,
+}
+
+impl Drop for SizeRecord {
+    fn drop(&mut self) {
+        let bytes = if self.ended {
+            self.bytes
+        } else {
+            self.declared.unwrap_or(0).max(self.bytes)
+        };
+        self.histogram.record(bytes as f64);
+    }
+}
+
+pin_project! {
+    /// A request body that counts its bytes for the request size histogram.
+    pub struct CountedBody<B> {
+        #[pin]
+        inner: B,
+        record: Option<SizeRecord>,
+    }
+}
+
+impl<B: Body> CountedBody<B> {
+    pub(crate) fn new(inner: B, histogram: Histogram) -> Self {
+        let declared = inner.size_hint().exact();
+        Self {
+            inner,
+            record: Some(SizeRecord {
+                histogram,
+                bytes: 0,
+                declared,
+                ended: false,
+            }),
+        }
+    }
+}
+
+impl<B> CountedBody<B> {
+    /// The body inside.
+    pub fn get_ref(&self) -> &B {
+        &self.inner
+    }
+}
+
+impl<B> fmt::Debug for CountedBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CountedBody").finish_non_exhaustive()
+    }
+}
+
+impl<B: Body> Body for CountedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        let this = self.project();
+        let frame = ready!(this.inner.poll_frame(cx));
+        match &frame {
+            Some(Ok(frame)) => {
+                if let (Some(data), Some(record)) = (frame.data_ref(), this.record.as_mut()) {
+                    record.bytes += data.remaining() as u64;
+                }
+            }
+            Some(Err(_)) => {}
+            None => {
+                if let Some(mut record) = this.record.take() {
+                    record.ended = true;
+                }
+            }
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// How a model response is read for its usage and model.
+enum Watch {
+    /// A JSON body: kept whole up to [`MAX_JSON`], then only its tail.
+    Json { body: Vec<u8>, overflow: bool },
+    /// Server-sent events, read as they pass.
+    Stream(Box<SseScanner>),
+}
+
+/// What a response records when its body ends or is dropped.
+pub(crate) struct Track {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) start: Duration,
+    pub(crate) method: &'static str,
+    pub(crate) route: RouteTemplate,
+    pub(crate) status: u16,
+    pub(crate) provider: Option<Provider>,
+    pub(crate) _active: Active,
+    bytes: u64,
+    watch: Option<Watch>,
+    first_token: Option<Duration>,
+    ended: bool,
+}
+
+impl Track {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        start: Duration,
+        method: &'static str,
+        route: RouteTemplate,
+        status: u16,
+        provider: Option<Provider>,
+        active: Active,
+        stream: Option<bool>,
+    ) -> Self {
+        let watch = stream.map(|stream| {
+            if stream {
+                Watch::Stream(Box::new(SseScanner::with_details()))
+            } else {
+                Watch::Json {
+                    body: Vec::new(),
+                    overflow: false,
+                }
+            }
+        });
+        Self {
+            shared,
+            start,
+            method,
+            route,
+            status,
+            provider,
+            _active: active,
+            bytes: 0,
+            watch,
+            first_token: None,
+            ended: false,
+        }
+    }
+
+    fn on_data(&mut self, data: &[u8]) {
+        self.bytes += data.len() as u64;
+        match &mut self.watch {
+            None => {}
+            Some(Watch::Json { body, overflow }) => {
+                if !*overflow && body.len() + data.len() > MAX_JSON {
+                    *overflow = true;
+                }
+                body.extend_from_slice(data);
+                if *overflow && body.len() > JSON_TAIL {
+                    body.drain(..body.len() - JSON_TAIL);
+                }
+            }
+            Some(Watch::Stream(scanner)) => {
+                scanner.feed(data);
+                if scanner.first_output && self.first_token.is_none() {
+                    self.first_token = Some(self.shared.clock.now().saturating_sub(self.start));
+                }
+            }
+        }
+    }
+
+    /// Records the answer, and a model response's tokens and time to first
+    /// token.
+    fn record(&mut self) {
+        let shared = &*self.shared;
+        let elapsed = shared.clock.now().saturating_sub(self.start);
+        let provider = self.provider.as_ref().map_or(NO_PROVIDER, Provider::name);
+        let route = self.route.as_str();
+        shared
+            .series
+            .with_answer(self.method, route, self.status, provider, |series| {
+                series.requests.increment(1);
+                series.duration.record(elapsed.as_secs_f64());
+                series.response_size.record(self.bytes as f64);
+            });
+        let Some(watch) = self.watch.as_mut() else {
+            return;
+        };
+        let (usage, model) = match watch {
+            // A JSON body cut off says nothing whole.
+            Watch::Json { .. } if !self.ended => (None, None),
+            Watch::Json {
+                body,
+                overflow: false,
+            } => {
+                let report = report_of(body);
+                (report.usage, report.model)
+            }
+            Watch::Json {
+                body,
+                overflow: true,
+            } => (usage_in_tail(body), None),
+            Watch::Stream(scanner) => (scanner.usage, scanner.model.take()),
+        };
+        if usage.is_none() && self.first_token.is_none() {
+            return;
+        }
+        shared
+            .series
+            .with_model(provider, model.as_deref(), |series| {
+                if let Some(usage) = usage {
+                    series.input.record(usage.input as f64);
+                    series.output.record(usage.output as f64);
+                }
+                if let Some(first) = self.first_token {
+                    series.first_token.record(first.as_secs_f64());
+                }
+            });
+    }
+}
+
+impl Drop for Track {
+    /// A body dropped before its end (a client that went away) is recorded
+    /// all the same, with what was sent.
+    fn drop(&mut self) {
+        self.record();
+    }
+}
+
+pin_project! {
+    /// A response body that holds its request in flight and records it
+    /// when it ends (or is dropped): count, duration, size, and for model
+    /// responses their tokens and time to first token.
+    pub struct MetricsBody<B> {
+        #[pin]
+        inner: B,
+        track: Option<Track>,
+    }
+}
+
+impl<B> MetricsBody<B> {
+    pub(crate) fn new(inner: B, track: Track) -> Self {
+        Self {
+            inner,
+            track: Some(track),
+        }
+    }
+}
+
+impl<B> fmt::Debug for MetricsBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetricsBody")
+            .field("in_flight", &self.track.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B> Body for MetricsBody<B>
+where
+    B: Body,
+    B::Data: AsRef<[u8]>,
+{
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        let this = self.project();
+        let frame = ready!(this.inner.poll_frame(cx));
+        match &frame {
+            Some(Ok(frame)) => {
+                if let (Some(data), Some(track)) = (frame.data_ref(), this.track.as_mut()) {
+                    track.on_data(data.as_ref());
+                }
+            }
+            // Cut off: recorded as such.
+            Some(Err(_)) => drop(this.track.take()),
+            None => {
+                if let Some(mut track) = this.track.take() {
+                    track.ended = true;
+                }
+            }
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
