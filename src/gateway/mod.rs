@@ -79,6 +79,7 @@ use crate::errors::{ErrorTracker, ErrorTrackerLayer, ErrorsService};
 use crate::headers::SecurityHeadersLayer;
 use crate::limit::BodyLimitLayer;
 use crate::marker::{PeerAddr, Provider, ProviderApi};
+use crate::metrics::{MetricsLayer, PrometheusService};
 use crate::problem::{Problem, RejectionKind};
 use crate::rate_limit::{MemoryStore, Policy, Quota, RateLimitLayer};
 use crate::sanitize::{Limits, Role, SanitizeLayer};
@@ -158,6 +159,28 @@ pub struct GatewayBuilder {
     circuit: Option<CircuitBreakerLayer>,
     rate_limit: RateLimitLayer<MemoryStore>,
     errors: ErrorTracker,
+    metrics: Option<MetricsLayer>,
+    prometheus: Option<PrometheusService>,
+}
+
+/// The process's Prometheus recorder, installed by the first call (`None`
+/// when the application installed another recorder first).
+static PROMETHEUS: std::sync::OnceLock<Option<PrometheusService>> = std::sync::OnceLock::new();
+
+/// The `GET /metrics` endpoint of this process: installs a Prometheus
+/// recorder ([`crate::metrics::prometheus_builder`]) as the global
+/// recorder on the first call. `None` when another global recorder was
+/// installed first; then export through that one.
+pub fn prometheus() -> Option<PrometheusService> {
+    PROMETHEUS
+        .get_or_init(|| match PrometheusService::install() {
+            Ok(service) => Some(service),
+            Err(error) => {
+                tracing::warn!(%error, "no Prometheus recorder installed: GET /metrics is off");
+                None
+            }
+        })
+        .clone()
 }
 
 impl GatewayBuilder {
@@ -192,7 +215,23 @@ impl GatewayBuilder {
             circuit,
             rate_limit,
             errors: ErrorTracker::new(),
+            metrics: Some(MetricsLayer::new()),
+            prometheus: prometheus(),
         }
+    }
+
+    /// Replaces the metrics layer around every route (`None`: no request
+    /// metrics).
+    pub fn metrics(mut self, layer: Option<MetricsLayer>) -> Self {
+        self.metrics = layer;
+        self
+    }
+
+    /// Replaces the `GET /metrics` endpoint (`None`: no such route). The
+    /// default is [`prometheus()`], the process's Prometheus recorder.
+    pub fn metrics_endpoint(mut self, endpoint: Option<PrometheusService>) -> Self {
+        self.prometheus = endpoint;
+        self
     }
 
     /// The error tracker every route reports into (listed at
@@ -313,39 +352,50 @@ impl GatewayBuilder {
         }
         if let Some(key) = self.config.admin_key.clone() {
             let listing = ErrorsService::new(self.errors.clone());
-            router = router.route(
+            // Every method reaches the service: the key is checked first,
+            // then the listing answers other methods with a 405 problem.
+            router = router.route_service(
                 "/admin/errors",
-                axum::routing::get(move |request: Request<Body>| {
-                    admin_errors(key, listing, request)
+                tower::service_fn(move |request: Request<Body>| {
+                    let (key, listing) = (key.clone(), listing.clone());
+                    async move { Ok::<_, Infallible>(admin_errors(key, listing, request).await) }
                 }),
             );
+        }
+        if let Some(endpoint) = self.prometheus.clone() {
+            router = router.route_service("/metrics", endpoint);
         }
         if self.config.dev_keys {
             // However the router is served: the public key works from
             // loopback peers only.
             router = router.layer(axum::middleware::from_fn(dev_keys_from_loopback_only));
         }
-        router
+        // Every route and the fallback, after routing (so the route
+        // template is known), outside the provider routes' layers.
+        let mut router = router
             .fallback(|| async {
                 Problem::new(RejectionKind::NotFound)
                     .with_detail("no route for this path")
                     .to_response::<Body>(None)
             })
-            // Every route and the fallback, after routing (so the route
-            // template is known), outside the provider routes' layers.
-            .layer(ErrorTrackerLayer::new(self.errors.clone()))
-            .layer(
-                ServiceBuilder::new()
-                    .map_request(drop_unusable_request_id)
-                    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                    .layer(
-                        TraceLayer::new_for_http()
-                            .make_span_with(request_span)
-                            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-                    )
-                    .layer(PropagateRequestIdLayer::x_request_id())
-                    .layer(self.security_headers),
-            )
+            .layer(ErrorTrackerLayer::new(self.errors.clone()));
+        if let Some(metrics) = self.metrics {
+            // Outside the tracker, so caught panics count as the 500s
+            // they become.
+            router = router.layer(metrics);
+        }
+        router.layer(
+            ServiceBuilder::new()
+                .map_request(drop_unusable_request_id)
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(self.security_headers),
+        )
     }
 }
 
@@ -486,6 +536,17 @@ pub async fn serve(
         .header_read_timeout(header_timeout);
     builder.http2().timer(TokioTimer::new());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // The exporter's histograms hold samples until drained: drain them even
+    // when nobody scrapes.
+    let upkeep = PROMETHEUS.get().cloned().flatten().map(|endpoint| {
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                every.tick().await;
+                endpoint.handle().run_upkeep();
+            }
+        })
+    });
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -514,6 +575,9 @@ pub async fn serve(
         });
     }
     drop(listener);
+    if let Some(upkeep) = upkeep {
+        upkeep.abort();
+    }
     tracing::info!(
         grace_ms = %grace.as_millis(),
         "shutting down: no new connections, finishing in-flight requests"
