@@ -2,7 +2,8 @@
 //! text that needs no cleaning allocates nothing in the sanitize engine once
 //! the thread is warm, a call through a closed circuit breaker allocates
 //! nothing beyond what the inner service does, a rate-limit check of a
-//! known key allocates nothing, and the memory each rate-limited key costs.
+//! known key allocates nothing, the memory each rate-limited key costs, and
+//! a warm request through the metrics layer allocates nothing of its own.
 //!
 //! The allocator counts only on the thread that asked, so the test harness's
 //! own threads do not disturb the figures.
@@ -244,4 +245,73 @@ mod rate_limit {
         // times + 16 bytes of boxed name pointer + table slack.
         assert!((64..=160).contains(&per_key), "{per_key} bytes per key");
     }
+}
+
+#[cfg(feature = "metrics")]
+#[test]
+fn a_warm_request_through_the_metrics_layer_allocates_nothing_of_its_own() {
+    use bytes::Bytes;
+    use futures_util::FutureExt;
+    use http_body_util::{BodyExt, Empty};
+    use metrics_util::debugging::DebuggingRecorder;
+    use spark_tower::metrics::{CountedBody, MetricsLayer};
+    use tower::{Layer, Service, ServiceExt};
+
+    type Answer =
+        std::future::Ready<Result<http::Response<Empty<Bytes>>, std::convert::Infallible>>;
+    fn ok<B>(_: http::Request<B>) -> Answer {
+        std::future::ready(Ok(http::Response::new(Empty::new())))
+    }
+    // One call, future and body to their ends.
+    fn drive<S, B>(service: &mut S) -> http::StatusCode
+    where
+        S: Service<http::Request<Empty<Bytes>>, Response = http::Response<B>>,
+        S::Error: std::fmt::Debug,
+        B: http_body::Body + Unpin,
+        B::Error: std::fmt::Debug,
+    {
+        let response = service
+            .ready()
+            .now_or_never()
+            .unwrap()
+            .unwrap()
+            .call(http::Request::new(Empty::new()))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
+        let status = response.status();
+        let mut body = response.into_body();
+        while let Some(frame) = body.frame().now_or_never().unwrap() {
+            frame.unwrap();
+        }
+        status
+    }
+    // Real handles: a recorder that stores what it is given.
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let mut bare = tower::service_fn(ok::<Empty<Bytes>>);
+    let mut service = MetricsLayer::new().layer(tower::service_fn(ok::<CountedBody<Empty<Bytes>>>));
+    // Warm: the label sets' handles are registered on the first call.
+    drive(&mut service);
+    let (mut with, mut without) = (Vec::with_capacity(1), Vec::with_capacity(1));
+    let bare_allocations = allocations(|| without.push(drive(&mut bare)));
+    let layer_allocations = allocations(|| with.push(drive(&mut service)));
+    assert_eq!(with, without);
+    assert_eq!(layer_allocations, bare_allocations);
+    // And the layer did record both calls.
+    let requests: u64 = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter_map(|(key, _, _, value)| match value {
+            metrics_util::debugging::DebugValue::Counter(n)
+                if key.key().name() == "http_server_requests_total" =>
+            {
+                Some(n)
+            }
+            _ => None,
+        })
+        .sum();
+    assert_eq!(requests, 2);
 }
