@@ -178,7 +178,6 @@ pub(crate) struct Report {
 }
 
 /// The [`Report`] of a JSON response body or stream event.
-#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 pub(crate) fn report_of(json: &[u8]) -> Report {
     let Ok(envelope) = serde_json::from_slice::<Envelope>(json) else {
         return Report::default();
@@ -237,6 +236,47 @@ fn is_usage_only_chunk(json: &[u8]) -> bool {
         usage: Option<serde::de::IgnoredAny>,
     }
     serde_json::from_slice::<Chunk>(json).is_ok_and(|c| c.choices.is_empty() && c.usage.is_some())
+}
+
+/// The largest JSON response body kept whole to read what it reports; past
+/// it, only its last [`JSON_TAIL`] bytes are kept, where providers put
+/// `usage`.
+const MAX_JSON: usize = 1024 * 1024;
+/// The tail of an oversized JSON body searched for `usage`.
+const JSON_TAIL: usize = 64 * 1024;
+
+/// A JSON response body kept as it passes, to read its usage at the end:
+/// whole up to [`MAX_JSON`], then only its tail.
+#[derive(Debug, Default)]
+pub(crate) struct JsonBody {
+    body: Vec<u8>,
+    overflow: bool,
+}
+
+impl JsonBody {
+    /// Keeps the next chunk of the body.
+    pub(crate) fn push(&mut self, data: &[u8]) {
+        if !self.overflow && self.body.len() + data.len() > MAX_JSON {
+            self.overflow = true;
+        }
+        self.body.extend_from_slice(data);
+        if self.overflow && self.body.len() > JSON_TAIL {
+            self.body.drain(..self.body.len() - JSON_TAIL);
+        }
+    }
+
+    /// What the whole body reports (only usage, from the tail, when it was
+    /// too large to keep).
+    pub(crate) fn report(&self) -> Report {
+        if self.overflow {
+            Report {
+                usage: usage_in_tail(&self.body),
+                model: None,
+            }
+        } else {
+            report_of(&self.body)
+        }
+    }
 }
 
 /// The longest line a stream scanner keeps whole; longer lines (a huge
@@ -411,6 +451,45 @@ mod tests {
         for (body, expected) in cases {
             assert_eq!(estimate_input_tokens(body.as_bytes()), *expected, "{body}");
         }
+    }
+
+    #[test]
+    fn a_kept_json_body_reports_whole_or_from_its_tail() {
+        let mut small = JsonBody::default();
+        for part in [
+            &br#"{"model":"gpt-4o","usage":{"prompt_"#[..],
+            br#"tokens":3,"completion_tokens":4}}"#,
+        ] {
+            small.push(part);
+        }
+        assert_eq!(
+            small.report(),
+            Report {
+                usage: Some(Usage {
+                    input: 3,
+                    output: 4
+                }),
+                model: Some("gpt-4o".into()),
+            }
+        );
+        let mut large = JsonBody::default();
+        large.push(br#"{"model":"gpt-4o","choices":[{"message":{"content":""#);
+        let filler = vec![b'a'; 64 * 1024];
+        for _ in 0..20 {
+            large.push(&filler);
+        }
+        large.push(br#""}}],"usage":{"prompt_tokens":5,"completion_tokens":6}}"#);
+        // Only the tail is kept: the usage, not the model at the top.
+        assert_eq!(
+            large.report(),
+            Report {
+                usage: Some(Usage {
+                    input: 5,
+                    output: 6
+                }),
+                model: None,
+            }
+        );
     }
 
     #[test]

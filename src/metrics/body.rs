@@ -16,13 +16,7 @@ use super::layer::Shared;
 use super::series::NO_PROVIDER;
 use crate::marker::Provider;
 use crate::route::RouteTemplate;
-use crate::usage::{SseScanner, report_of, usage_in_tail};
-
-/// The largest JSON response kept whole to read its usage and model; past
-/// it, only the tail is kept, where providers put `usage`.
-const MAX_JSON: usize = 1024 * 1024;
-/// The tail of an oversized JSON response searched for `usage`.
-const JSON_TAIL: usize = 64 * 1024;
+use crate::usage::{JsonBody, SseScanner};
 
 /// Holds a request in the in-flight gauge until dropped.
 pub(crate) struct Active(Gauge);
@@ -134,8 +128,8 @@ impl<B: Body> Body for CountedBody<B> {
 
 /// How a model response is read for its usage and model.
 enum Watch {
-    /// A JSON body: kept whole up to [`MAX_JSON`], then only its tail.
-    Json { body: Vec<u8>, overflow: bool },
+    /// A JSON body, kept to read it at the end.
+    Json(JsonBody),
     /// Server-sent events, read as they pass.
     Stream(Box<SseScanner>),
 }
@@ -171,10 +165,7 @@ impl Track {
             if stream {
                 Watch::Stream(Box::new(SseScanner::with_details()))
             } else {
-                Watch::Json {
-                    body: Vec::new(),
-                    overflow: false,
-                }
+                Watch::Json(JsonBody::default())
             }
         });
         Self {
@@ -196,15 +187,7 @@ impl Track {
         self.bytes += data.len() as u64;
         match &mut self.watch {
             None => {}
-            Some(Watch::Json { body, overflow }) => {
-                if !*overflow && body.len() + data.len() > MAX_JSON {
-                    *overflow = true;
-                }
-                body.extend_from_slice(data);
-                if *overflow && body.len() > JSON_TAIL {
-                    body.drain(..body.len() - JSON_TAIL);
-                }
-            }
+            Some(Watch::Json(body)) => body.push(data),
             Some(Watch::Stream(scanner)) => {
                 scanner.feed(data);
                 if scanner.first_output && self.first_token.is_none() {
@@ -233,18 +216,11 @@ impl Track {
         };
         let (usage, model) = match watch {
             // A JSON body cut off says nothing whole.
-            Watch::Json { .. } if !self.ended => (None, None),
-            Watch::Json {
-                body,
-                overflow: false,
-            } => {
-                let report = report_of(body);
+            Watch::Json(_) if !self.ended => (None, None),
+            Watch::Json(body) => {
+                let report = body.report();
                 (report.usage, report.model)
             }
-            Watch::Json {
-                body,
-                overflow: true,
-            } => (usage_in_tail(body), None),
             Watch::Stream(scanner) => (scanner.usage, scanner.model.take()),
         };
         if usage.is_none() && self.first_token.is_none() {

@@ -14,19 +14,13 @@ use pin_project_lite::pin_project;
 use super::layer::Tier;
 use super::quota::{Policy, Unit};
 use super::store::Costs;
-use crate::usage::{SseScanner, usage_in_tail, usage_of};
+use crate::usage::{JsonBody, SseScanner};
 
 /// Where settlements go: the layer's store, behind a trait object so the
 /// response body does not carry the store's type.
 pub(crate) trait Sink: Send + Sync {
     fn settle(&self, key: &str, policy: &Policy, limit: usize, units: i64);
 }
-
-/// The largest JSON response body kept whole to read its usage; past it,
-/// only its last [`JSON_TAIL`] bytes are kept, where providers put `usage`.
-const MAX_JSON: usize = 1024 * 1024;
-/// The tail of an oversized JSON body searched for `usage`.
-const JSON_TAIL: usize = 64 * 1024;
 
 /// A token reservation to settle once, when the response tells what was
 /// used (or, failing that, when it ends or is dropped). A reservation
@@ -98,11 +92,10 @@ impl fmt::Debug for Settlement {
 
 /// How a response body is watched for usage.
 enum Watch {
-    /// A JSON body: kept whole up to [`MAX_JSON`], then only its tail.
+    /// A JSON body, kept to read its usage at the end.
     Json {
         settlement: Settlement,
-        body: Vec<u8>,
-        overflow: bool,
+        body: JsonBody,
         ended: bool,
     },
     /// Server-sent events, read as they pass.
@@ -130,14 +123,9 @@ impl Watch {
             Self::Json {
                 settlement,
                 body,
-                overflow,
                 ended,
             } => {
-                let usage = match (*ended, *overflow) {
-                    (false, _) => None,
-                    (true, false) => usage_of(body),
-                    (true, true) => usage_in_tail(body),
-                };
+                let usage = if *ended { body.report().usage } else { None };
                 let used = usage.map_or(settlement.estimate, |usage| usage.total());
                 settlement.settle(used);
             }
@@ -210,8 +198,7 @@ impl<B> SettleBody<B> {
             } else {
                 Watch::Json {
                     settlement,
-                    body: Vec::new(),
-                    overflow: false,
+                    body: JsonBody::default(),
                     ended: false,
                 }
             })
@@ -272,14 +259,8 @@ impl<B: Body<Data = Bytes>> Body for SettleBody<B> {
                 }
             };
             match watch {
-                Watch::Json { body, overflow, .. } => {
-                    if !*overflow && body.len() + data.len() > MAX_JSON {
-                        *overflow = true;
-                    }
-                    body.extend_from_slice(&data);
-                    if *overflow && body.len() > JSON_TAIL {
-                        body.drain(..body.len() - JSON_TAIL);
-                    }
+                Watch::Json { body, .. } => {
+                    body.push(&data);
                     return Poll::Ready(Some(Ok(Frame::data(data))));
                 }
                 Watch::Stream { scanner, .. } => match scanner.feed(&data) {
