@@ -5,8 +5,11 @@
 mod common;
 
 use common::*;
+use std::time::Duration;
+
 use http::Method;
-use spark_tower::gateway::{AdminKey, GatewayConfig};
+use spark_tower::circuit::CircuitConfig;
+use spark_tower::gateway::{AdminKey, GatewayBuilder, GatewayConfig, UpstreamConfig};
 
 /// The histogram `name` with `labels` in a parsed scrape, as cumulative
 /// `(bound, count)` buckets.
@@ -126,4 +129,89 @@ async fn the_admin_listing_answers_other_methods_with_a_problem() {
     let reply = call(Method::DELETE, url, &[NO_KEY, ("x-admin-key", ADMIN)], "").await;
     reply.problem(405, "method-not-allowed");
     assert_eq!(reply.headers["allow"], "GET, HEAD");
+}
+
+async fn health(addr: std::net::SocketAddr, path: &str) -> (u16, serde_json::Value) {
+    let reply = call(Method::GET, format!("http://{addr}{path}"), &[NO_KEY], "").await;
+    assert_eq!(reply.headers["content-type"], "application/health+json");
+    assert_eq!(reply.headers["cache-control"], "no-store");
+    (reply.status.as_u16(), reply.json())
+}
+
+#[tokio::test]
+async fn health_readiness_follows_the_breakers_and_liveness_does_not() {
+    let mut config = GatewayConfig::default();
+    // Nothing listens there: every OpenAI call fails (502) until the
+    // breaker opens after two in a row.
+    let dead = closed_port().await;
+    config.openai = UpstreamConfig::new(format!("http://{dead}/v1").parse().unwrap(), None);
+    config.circuit = Some(
+        CircuitConfig::default()
+            .no_failure_rate()
+            .minimum_calls(2)
+            .consecutive_failures(2)
+            .open_for(Duration::from_secs(60), Duration::from_secs(60)),
+    );
+    config.rate_limit = false;
+    let builder = GatewayBuilder::new(config);
+    let breakers = builder.circuit_handle().expect("breakers are on");
+    let addr = serve(builder.build()).await;
+
+    let (status, report) = health(addr, "/health").await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["status"], "pass", "{report}");
+    let checks = report["checks"].as_object().unwrap();
+    for key in [
+        "circuit:openai",
+        "circuit:anthropic",
+        "errors:groups",
+        "errors:critical",
+        "ratelimit:keys",
+        "metrics:recorder",
+        "memory:rss",
+    ] {
+        assert!(checks.contains_key(key), "{key} in {report}");
+    }
+    assert!(
+        report["checks"]["memory:rss"][0]["observedValue"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(health(addr, "/health/ready").await.1["status"], "pass");
+
+    for _ in 0..2 {
+        post_json(addr, "/v1/chat/completions", OPENAI_HI)
+            .await
+            .problem(502, "upstream-unavailable");
+    }
+    post_json(addr, "/v1/chat/completions", OPENAI_HI)
+        .await
+        .problem(503, "circuit-open");
+    let (status, ready) = health(addr, "/health/ready").await;
+    assert_eq!((status, &ready["status"]), (200, &"warn".into()), "{ready}");
+    assert_eq!(ready["checks"]["circuit:openai"][0]["status"], "warn");
+    assert_eq!(ready["checks"]["circuit:anthropic"][0]["status"], "pass");
+    // The provider still answering is still served.
+    assert_eq!(
+        post_json(addr, "/v1/messages", ANTHROPIC_HI).await.status,
+        200
+    );
+
+    breakers.force_open("anthropic");
+    let (status, ready) = health(addr, "/health/ready").await;
+    assert_eq!((status, &ready["status"]), (503, &"fail".into()), "{ready}");
+    let (status, full) = health(addr, "/health").await;
+    assert_eq!((status, &full["status"]), (503, &"fail".into()));
+    // The 502s and the breaker's refusals; the readiness 503s are answers,
+    // not faults.
+    assert_eq!(
+        full["checks"]["errors:groups"][0]["observedValue"], 2,
+        "{full}"
+    );
+    let (status, live) = health(addr, "/health/live").await;
+    assert_eq!((status, &live["status"]), (200, &"pass".into()), "{live}");
+
+    let post = call(Method::POST, format!("http://{addr}/health"), &[NO_KEY], "").await;
+    post.problem(405, "method-not-allowed");
 }

@@ -177,6 +177,9 @@ pub struct GatewayConfig {
     /// `SPARK_ADMIN_KEY`: the `x-admin-key` of `GET /admin/errors`; without
     /// it that route does not exist (404).
     pub admin_key: Option<AdminKey>,
+    /// `SPARK_HEALTH_MEMORY_WARN_MB`: `GET /health` warns when the resident
+    /// set size exceeds this many bytes (`None`: never; default 1 GiB).
+    pub health_memory_warn_bytes: Option<u64>,
 }
 
 impl Default for GatewayConfig {
@@ -202,6 +205,7 @@ impl Default for GatewayConfig {
             rate_limit: true,
             rate_limit_headers: HeaderStyle::Ietf,
             admin_key: None,
+            health_memory_warn_bytes: Some(1024 * 1024 * 1024),
         }
     }
 }
@@ -336,6 +340,18 @@ impl GatewayConfig {
         }
         if let Some((_, v)) = var("SPARK_ADMIN_KEY") {
             config.admin_key = Some(AdminKey::new(&v)?);
+        }
+        if let Some((name, v)) = var("SPARK_HEALTH_MEMORY_WARN_MB") {
+            config.health_memory_warn_bytes = if v.eq_ignore_ascii_case("off") {
+                None
+            } else {
+                let mb = v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| invalid(name, "must be a positive number of MiB or off"))?;
+                Some(mb.saturating_mul(1024 * 1024))
+            };
         }
         if let Some((name, v)) = var("SPARK_RATE_LIMIT_ENABLED") {
             config.rate_limit = flag(name, &v)?;
@@ -529,6 +545,25 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         })
+    }
+
+    #[test]
+    fn health_memory_threshold() {
+        assert_eq!(
+            from(&[]).unwrap().health_memory_warn_bytes,
+            Some(1024 * 1024 * 1024)
+        );
+        let c = from(&[("SPARK_HEALTH_MEMORY_WARN_MB", "512")]).unwrap();
+        assert_eq!(c.health_memory_warn_bytes, Some(512 * 1024 * 1024));
+        let c = from(&[("SPARK_HEALTH_MEMORY_WARN_MB", "off")]).unwrap();
+        assert_eq!(c.health_memory_warn_bytes, None);
+        for bad in ["0", "-1", "lots"] {
+            let error = from(&[("SPARK_HEALTH_MEMORY_WARN_MB", bad)]).unwrap_err();
+            assert!(
+                error.to_string().contains("SPARK_HEALTH_MEMORY_WARN_MB"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

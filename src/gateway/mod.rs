@@ -9,6 +9,11 @@
 //! | `POST /v1/chat/completions` | OpenAI Chat Completions | [`Provider::openai`] |
 //! | `POST /v1/messages` | Anthropic Messages | [`Provider::anthropic`] |
 //!
+//! and the operational endpoints: `GET /metrics` (Prometheus text, see
+//! [`prometheus()`]), `GET /health` (every component),
+//! `GET /health/live` (liveness), `GET /health/ready` (readiness: the
+//! providers' breakers), and `GET /admin/errors` when an admin key is set.
+//!
 //! Each route puts its [`Provider`] into the request extensions (see
 //! [`ProviderRoute`]) and forwards to the provider's base URL with a
 //! [`ProviderClient`], or to the in-process [`MockProvider`] when no base URL is
@@ -77,6 +82,7 @@ use crate::auth::{ApiKeyLayer, MemoryKeyStore, ModelScopeLayer};
 use crate::circuit::{CircuitBreakerHandle, CircuitBreakerLayer};
 use crate::errors::{ErrorTracker, ErrorTrackerLayer, ErrorsService};
 use crate::headers::SecurityHeadersLayer;
+use crate::health::{CircuitCheck, ErrorTrackerCheck, HealthService, RateLimitCheck, present};
 use crate::limit::BodyLimitLayer;
 use crate::marker::{PeerAddr, Provider, ProviderApi};
 use crate::metrics::{MetricsLayer, PrometheusService};
@@ -309,6 +315,39 @@ impl GatewayBuilder {
         }
     }
 
+    /// The full health report (`GET /health`: breakers, error tracker,
+    /// rate limiter, metrics recorder, memory) and the readiness report
+    /// (`GET /health/ready`: breakers only).
+    fn health_services(&self) -> (HealthService, HealthService) {
+        let providers = [Provider::openai(), Provider::anthropic()].map(|p| p.name().to_owned());
+        let breakers = self
+            .circuit_handle()
+            .map(|handle| CircuitCheck::new(handle).providers(providers));
+        let with_breakers = |builder: crate::health::HealthBuilder| match &breakers {
+            Some(check) => builder.check(check.clone()),
+            None => builder,
+        };
+        // Which recorder the metrics go to: ours, or the application's.
+        let recorder = match &self.prometheus {
+            Some(_) => "prometheus",
+            None => "external",
+        };
+        let version = env!("CARGO_PKG_VERSION");
+        let full = with_breakers(HealthService::builder())
+            .check(ErrorTrackerCheck::new(self.errors.clone()))
+            .check(RateLimitCheck::new(self.rate_limit.clone()))
+            .check(present("metrics:recorder", recorder))
+            .memory(self.config.health_memory_warn_bytes)
+            .version(version)
+            .service_id("spark-tower-gateway")
+            .build();
+        let ready = with_breakers(HealthService::builder())
+            .version(version)
+            .service_id("spark-tower-gateway")
+            .build();
+        (full, ready)
+    }
+
     /// Builds the router with every layer in place.
     pub fn build(self) -> Router {
         if self.config.dev_keys {
@@ -362,9 +401,6 @@ impl GatewayBuilder {
                 }),
             );
         }
-        if let Some(endpoint) = self.prometheus.clone() {
-            router = router.route_service("/metrics", endpoint);
-        }
         if self.config.dev_keys {
             // However the router is served: the public key works from
             // loopback peers only.
@@ -379,6 +415,17 @@ impl GatewayBuilder {
                     .to_response::<Body>(None)
             })
             .layer(ErrorTrackerLayer::new(self.errors.clone()));
+        // The operational endpoints come after the error tracker (a 503
+        // from readiness is an answer, not a fault) and before the metrics
+        // layer (their traffic is counted like any other).
+        if let Some(endpoint) = self.prometheus.clone() {
+            router = router.route_service("/metrics", endpoint);
+        }
+        let (health, ready) = self.health_services();
+        router = router
+            .route_service("/health", health)
+            .route_service("/health/live", HealthService::liveness())
+            .route_service("/health/ready", ready);
         if let Some(metrics) = self.metrics {
             // Outside the tracker, so caught panics count as the 500s
             // they become.
