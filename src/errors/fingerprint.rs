@@ -62,22 +62,46 @@ static VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?P<url>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>]+)",
         r"|(?P<email>\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+)",
         r"|(?P<uuid>\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)",
+        // Model names stay whole: another model is another fault, and their
+        // versions and dates would otherwise become numbers.
+        r"|(?P<model>\b(?:gpt|chatgpt|o[1-9]|claude|gemini|mistral|mixtral|llama|command|grok|deepseek|qwen|text-embedding|dall-e|whisper|tts)(?:[-.:][A-Za-z0-9]+)+)",
         r"|(?P<id>\b(?:req|msg|chatcmpl|cmpl|resp|run|call|toolu|file|batch|asst|thread|evt|ch)[-_][A-Za-z0-9_-]{6,})",
+        // Account ids: only with a digit, so `user-provided` stays a word.
+        r"|(?P<account>\b(?:org|proj|user|sess)[-_][A-Za-z_-]*[0-9][A-Za-z0-9_-]*)",
         r"|(?P<time>\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)",
         r"|(?P<clock>\b\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\b)",
         r"|(?P<ip4>\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b)",
-        r"|(?P<ip6>\b[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{0,4}){2,7}\b)",
+        // A candidate only: checked to be an address, not a `a::b` path.
+        r"|(?P<ip6>(?:\b[0-9a-fA-F]{1,4})?(?::[0-9a-fA-F]{0,4}){2,7})",
         r"|(?P<hex>\b(?:0x)?[0-9a-fA-F]{8,}\b)",
-        r"|(?P<num>\b\d+(?:\.\d+)?\b)",
+        // A number with its unit (`350ms`, `1.2s`, `12KB`) is one number.
+        r"|(?P<num>\b\d+(?:\.\d+)?(?i:ns|us|µs|ms|s|m|h|d|b|kb|mb|gb|kib|mib|gib|k|%)?\b)",
     ))
     .expect("the placeholder patterns are valid")
 });
 
+/// Whether `candidate`, found at `start..end` of `message`, is an IPv6
+/// address rather than part of a path such as `serde_json::de::Error`.
+fn is_ipv6(message: &str, start: usize, end: usize) -> bool {
+    let candidate = &message[start..end];
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let before = message[..start].chars().next_back();
+    let after = message[end..].chars().next();
+    candidate.bytes().any(|b| b.is_ascii_digit())
+        && !before.is_some_and(|c| word(c) || c == ':')
+        && !after.is_some_and(word)
+        && candidate.parse::<std::net::Ipv6Addr>().is_ok()
+}
+
 /// `message` with its variable parts replaced by placeholders, as Sentry's
 /// grouping does: URLs (`<url>`), emails (`<email>`), UUIDs (`<uuid>`),
-/// request and object ids such as `req_…`, `msg_…`, `chatcmpl-…`
-/// (`<id>`), timestamps (`<time>`), IP addresses (`<ip>`), hex ids of 8
-/// or more digits (`<hex>`) and numbers (`<num>`).
+/// request and object ids such as `req_…`, `msg_…`, `chatcmpl-…`, and
+/// account ids such as `org-…`, `proj_…`, `user-…` with a digit (`<id>`),
+/// timestamps (`<time>`), IP addresses (`<ip>`), hex ids of 8 or more
+/// digits (`<hex>`) and numbers, with their unit if any (`<num>`: `1500`,
+/// `350ms`, `1.2s`). Model names (`gpt-4o-2024-08-06`,
+/// `claude-3-5-sonnet-20241022`) are kept whole: another model is another
+/// fault.
 ///
 /// ```
 /// use spark_tower::errors::parameterize;
@@ -86,20 +110,32 @@ static VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
 ///     parameterize("request chatcmpl-9xQ2aB7c from 10.0.0.7 timed out after 30.5 s at 2026-12-04T10:00:00Z"),
 ///     "request <id> from <ip> timed out after <num> s at <time>"
 /// );
+/// assert_eq!(
+///     parameterize("claude-3-5-sonnet-20241022 overloaded for 350ms"),
+///     "claude-3-5-sonnet-20241022 overloaded for <num>"
+/// );
 /// ```
 pub fn parameterize(message: &str) -> Cow<'_, str> {
-    VARIABLE.replace_all(message, |caps: &Captures<'_>| {
-        if caps.name("url").is_some() {
+    VARIABLE.replace_all(message, |caps: &Captures<'_>| -> Cow<'_, str> {
+        let whole = caps.get(0).expect("a match");
+        Cow::Borrowed(if caps.name("url").is_some() {
             "<url>"
         } else if caps.name("email").is_some() {
             "<email>"
         } else if caps.name("uuid").is_some() {
             "<uuid>"
-        } else if caps.name("id").is_some() {
+        } else if caps.name("model").is_some() {
+            return Cow::Owned(whole.as_str().to_owned());
+        } else if caps.name("id").is_some() || caps.name("account").is_some() {
             "<id>"
         } else if caps.name("time").is_some() || caps.name("clock").is_some() {
             "<time>"
-        } else if caps.name("ip4").is_some() || caps.name("ip6").is_some() {
+        } else if caps.name("ip4").is_some() {
+            "<ip>"
+        } else if caps.name("ip6").is_some() {
+            if !is_ipv6(message, whole.start(), whole.end()) {
+                return Cow::Owned(whole.as_str().to_owned());
+            }
             "<ip>"
         } else if let Some(hex) = caps.name("hex") {
             // All digits: a long number, not a hex id.
@@ -110,17 +146,30 @@ pub fn parameterize(message: &str) -> Cow<'_, str> {
             }
         } else {
             "<num>"
-        }
+        })
     })
 }
 
-/// Secrets and prompt text that must not be kept in samples.
+/// Secrets, personal data and prompt text that must not be kept in samples.
 static SECRET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?P<bearer>(?i:bearer)\s+[^\s,;]+)",
-        r#"|(?P<assign>(?i:api[_-]?key|x-api-key|token|secret|password|authorization)["']?\s*[:=]\s*["']?(?:(?i:bearer|basic)\s+)?[^\s"',;}]+["']?)"#,
-        r"|(?P<key>\b(?:spk_[A-Za-z0-9]{8,}|sk-[A-Za-z0-9_-]{8,}|AKIA[0-9A-Z]{12,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}))",
-        r#"|(?P<quoted>"(?:[^"\\]|\\.){24,}"|'(?:[^'\\]|\\.){24,}')"#,
+        // `scheme://user:password@host`: the credentials.
+        r"(?P<userinfo>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/@]+@",
+        r"|(?P<cookie>(?i:set-cookie|cookie)\s*:\s*[^\r\n]*)",
+        r"|(?P<jwt>\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)",
+        r"|(?P<key>\b(?:spk_[A-Za-z0-9]{8,}|sk-[A-Za-z0-9_-]{8,}|[sr]k_(?:live|test)_[A-Za-z0-9]{8,}|AIza[0-9A-Za-z_-]{20,}|AKIA[0-9A-Z]{12,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}))",
+        r"|(?P<bearer>(?i:bearer)\s+[^\s,;]+)",
+        // A password may hold spaces: up to the end of the clause.
+        r#"|(?P<pass>["']?(?i:password|passwd|passphrase|secret)["']?\s*[:=]\s*[^\r\n,;}]+)"#,
+        r#"|(?P<assign>["']?(?i:api[_-]?key|x-api-key|access[_-]?token|token|authorization)["']?\s*[:=]\s*["']?(?:(?i:bearer|basic)\s+)?[^\s"',;}&]+["']?)"#,
+        r"|(?P<query>[?&](?i:key|sig|signature|auth|code|client_secret)=[^&\s#]+)",
+        r"|(?P<token>\b(?i:token)\s+[A-Za-z0-9._~+/=-]{16,})",
+        r"|(?P<email>\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+)",
+        // Quoted text is the client's: a long one, or any phrase (a space
+        // inside), is likely prompt text; `"temperature"` is a name.
+        r#"|(?P<quoted>"(?:[^"\\]|\\.)*")|(?P<squoted>'(?:[^'\\]|\\.){24,}')"#,
+        // A quote left open by a cut message: the rest is prompt text.
+        r#"|(?P<open>"[^"]*\s[^"]*$)"#,
     ))
     .expect("the secret patterns are valid")
 });
@@ -129,9 +178,13 @@ static SECRET: LazyLock<Regex> = LazyLock::new(|| {
 pub const MAX_SAMPLE_CHARS: usize = 300;
 
 /// A sample of `message` safe to keep and show: keys and tokens redacted
-/// (`spk_…`, `sk-…`, bearer tokens, `api_key=…` and the like), quoted text
-/// of 24 characters or more (likely prompt text echoed by a provider)
-/// replaced by `"<text>"`, cut to [`MAX_SAMPLE_CHARS`].
+/// (`spk_…`, `sk-…`, `sk_live_…`, `AIza…`, JWTs, bearer tokens, `api_key=…`,
+/// `token …`, secret query parameters, URL credentials, cookies, passwords
+/// up to the end of their clause) and email addresses; quoted text that is
+/// long (24 characters or more) or a phrase, or a quote the message leaves
+/// open (likely prompt text echoed by a provider), replaced by `"<text>"`;
+/// cut to [`MAX_SAMPLE_CHARS`]. Ids and numbers stay: they help find the
+/// request.
 ///
 /// ```
 /// use spark_tower::errors::scrub;
@@ -140,16 +193,38 @@ pub const MAX_SAMPLE_CHARS: usize = 300;
 /// assert_eq!(sample, r#"invalid key <redacted> in "<text>""#);
 /// ```
 pub fn scrub(message: &str) -> String {
-    let scrubbed = SECRET.replace_all(message, |caps: &Captures<'_>| {
-        if caps.name("quoted").is_some() {
-            "\"<text>\"".to_owned()
-        } else if let Some(assign) = caps.name("assign") {
+    let scrubbed = SECRET.replace_all(message, |caps: &Captures<'_>| -> Cow<'static, str> {
+        if let Some(quoted) = caps.name("quoted") {
+            let inner = quoted.as_str().trim_matches('"');
+            if inner.chars().count() >= 24 || inner.contains(char::is_whitespace) {
+                Cow::Borrowed("\"<text>\"")
+            } else {
+                Cow::Owned(quoted.as_str().to_owned())
+            }
+        } else if caps.name("squoted").is_some() || caps.name("open").is_some() {
+            Cow::Borrowed("\"<text>\"")
+        } else if caps.name("email").is_some() {
+            Cow::Borrowed("<email>")
+        } else if let Some(scheme) = caps.name("userinfo") {
+            Cow::Owned(format!("{}<redacted>@", scheme.as_str()))
+        } else if let Some(query) = caps.name("query") {
+            let text = query.as_str();
+            let cut = text.find('=').map_or(text.len(), |i| i + 1);
+            Cow::Owned(format!("{}<redacted>", &text[..cut]))
+        } else if let Some(named) = caps
+            .name("assign")
+            .or_else(|| caps.name("pass"))
+            .or_else(|| caps.name("cookie"))
+        {
             // Keep the name, drop the value.
-            let text = assign.as_str();
+            let text = named.as_str();
             let cut = text.find([':', '=']).map_or(text.len(), |i| i + 1);
-            format!("{}<redacted>", &text[..cut])
+            Cow::Owned(format!("{}<redacted>", &text[..cut]))
+        } else if let Some(token) = caps.name("token") {
+            let text = token.as_str();
+            Cow::Owned(format!("{} <redacted>", &text[..5]))
         } else {
-            "<redacted>".to_owned()
+            Cow::Borrowed("<redacted>")
         }
     });
     scrubbed.chars().take(MAX_SAMPLE_CHARS).collect()
@@ -214,6 +289,20 @@ mod tests {
     }
 
     #[test]
+    fn different_models_do_not_group() {
+        let fp =
+            |m: &str| Fingerprint::of("status", Some("anthropic"), "/v1/messages", Some(529), m);
+        assert_ne!(
+            fp("claude-3-5-sonnet-20241022 is overloaded"),
+            fp("claude-3-7-sonnet-20250219 is overloaded")
+        );
+        assert_eq!(
+            fp("claude-3-5-sonnet-20241022 is overloaded, retry in 350ms"),
+            fp("claude-3-5-sonnet-20241022 is overloaded, retry in 2s")
+        );
+    }
+
+    #[test]
     fn different_faults_do_not_group() {
         let base = (
             "status",
@@ -264,6 +353,28 @@ mod tests {
             ("at 09:15:30.25 today", "at <time> today"),
             ("id 12345678901 and cafe1234babe", "id <num> and <hex>"),
             ("0xDEADBEEF", "<hex>"),
+            // Numbers with units are one number.
+            ("took 350ms, then 1.2s", "took <num>, then <num>"),
+            ("body of 12KB over 5MiB", "body of <num> over <num>"),
+            // Account and project ids, with a digit; words stay.
+            ("org-7Hq2kX9 over quota", "<id> over quota"),
+            ("proj_abc123 and user-42 denied", "<id> and <id> denied"),
+            (
+                "user-provided value rejected",
+                "user-provided value rejected",
+            ),
+            // Rust paths are not IPv6 addresses; real addresses are.
+            (
+                "serde_json::de::Error at line 3",
+                "serde_json::de::Error at line <num>",
+            ),
+            ("peer ::1 reset", "peer <ip> reset"),
+            // Model names stay whole, dates and versions included.
+            (
+                "claude-3-5-sonnet-20241022 overloaded",
+                "claude-3-5-sonnet-20241022 overloaded",
+            ),
+            ("gpt-4o-2024-08-06 not found", "gpt-4o-2024-08-06 not found"),
             ("no variables here", "no variables here"),
             ("", ""),
         ];
@@ -300,6 +411,54 @@ mod tests {
                 r#"prompt "<text>" rejected"#,
             ),
             ("short \"quoted\" stays", "short \"quoted\" stays"),
+            // URL credentials and secret query parameters.
+            (
+                "GET https://admin:hunter2@internal.example/v1 failed",
+                "GET https://<redacted>@internal.example/v1 failed",
+            ),
+            (
+                "fetch https://generativelanguage.googleapis.com/v1?key=AIzaSyA1b2c3d4e5f6g7h8i9j0kLmNoPqRsTu&alt=sse failed",
+                "fetch https://generativelanguage.googleapis.com/v1?key=<redacted>&alt=sse failed",
+            ),
+            (
+                "callback ?sig=abc123def&x=1",
+                "callback ?sig=<redacted>&x=1",
+            ),
+            // JWTs, payment keys, cookies, `token <value>`.
+            (
+                "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl expired",
+                "jwt <redacted> expired",
+            ),
+            (
+                "charge with sk_live_51HxYzAbCdEf failed",
+                "charge with <redacted> failed",
+            ),
+            (
+                "Cookie: session=abc123; theme=dark\nnext line",
+                "Cookie:<redacted>\nnext line",
+            ),
+            (
+                "invalid token 0a1b2c3d4e5f6a7b8c9d0e1f",
+                "invalid token <redacted>",
+            ),
+            ("token limit exceeded", "token limit exceeded"),
+            // A password with spaces, to the end of its clause.
+            (
+                "login failed, password: correct horse battery, retry",
+                "login failed, password:<redacted>, retry",
+            ),
+            // Personal data.
+            ("no account for alice@example.com", "no account for <email>"),
+            // Short phrases are prompt text; names are not.
+            (
+                r#"unknown field "temperatur", prompt "kill him" refused"#,
+                r#"unknown field "temperatur", prompt "<text>" refused"#,
+            ),
+            // A quote the message leaves open.
+            (
+                r#"content filter on "Please summarise my medical rec"#,
+                r#"content filter on "<text>""#,
+            ),
         ];
         for (message, expected) in cases {
             assert_eq!(scrub(message), expected, "{message}");

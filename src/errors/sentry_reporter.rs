@@ -112,6 +112,8 @@ mod tests {
             })
         };
         let events = sentry::test::with_captured_events(|| {
+            record();
+            // A surge the next minute: ten against one.
             clock.advance(Duration::from_secs(60));
             for _ in 0..10 {
                 record();

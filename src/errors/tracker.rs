@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use dashmap::DashMap;
@@ -99,9 +100,12 @@ pub struct ErrorEvent<'a> {
 /// limits low, open breakers medium, an unreachable or slow provider high,
 /// internal errors critical, others low). A group escalates one level when
 /// its count in the current minute reaches 10 and 5 times the previous
-/// minute's.
+/// minute's, not in its first minute, and at most one level above its
+/// rule's severity; it comes back after a minute with fewer than 10.
 #[derive(Clone, Debug)]
 pub struct SeverityRules {
+    panic: Severity,
+    service: Severity,
     statuses: HashMap<u16, Severity>,
     rejections: HashMap<RejectionKind, Severity>,
     escalate_factor: u64,
@@ -111,6 +115,8 @@ pub struct SeverityRules {
 impl Default for SeverityRules {
     fn default() -> Self {
         Self {
+            panic: Severity::Critical,
+            service: Severity::High,
             statuses: HashMap::from([(429, Severity::Low), (529, Severity::Medium)]),
             rejections: HashMap::from([
                 (RejectionKind::RateLimited, Severity::Low),
@@ -126,6 +132,18 @@ impl Default for SeverityRules {
 }
 
 impl SeverityRules {
+    /// The severity of panics (critical unless set).
+    pub fn panic(mut self, severity: Severity) -> Self {
+        self.panic = severity;
+        self
+    }
+
+    /// The severity of errors the inner service returns (high unless set).
+    pub fn service_error(mut self, severity: Severity) -> Self {
+        self.service = severity;
+        self
+    }
+
     /// The severity of responses with `status`.
     pub fn status(mut self, status: u16, severity: Severity) -> Self {
         self.statuses.insert(status, severity);
@@ -138,8 +156,11 @@ impl SeverityRules {
         self
     }
 
-    /// Escalate a group when its count in the current minute reaches
-    /// `at_least` and `factor` times the previous minute's.
+    /// Escalate a group one level above its rule's severity when its count
+    /// in the current minute reaches `at_least` and `factor` times the
+    /// previous minute's (a quiet minute counts as 1). A group in its first
+    /// minute has no previous minute and does not escalate. It returns to
+    /// its rule's severity after a minute with fewer than `at_least`.
     pub fn escalate_when(mut self, factor: u64, at_least: u64) -> Self {
         self.escalate_factor = factor.max(1);
         self.escalate_min = at_least.max(1);
@@ -149,8 +170,8 @@ impl SeverityRules {
     /// The severity of `event` before any escalation.
     pub fn severity(&self, event: &ErrorEvent<'_>) -> Severity {
         match event.source {
-            ErrorSource::Panic => Severity::Critical,
-            ErrorSource::Service => Severity::High,
+            ErrorSource::Panic => self.panic,
+            ErrorSource::Service => self.service,
             ErrorSource::Rejection(kind) => {
                 self.rejections.get(&kind).copied().unwrap_or(Severity::Low)
             }
@@ -203,6 +224,8 @@ struct Group {
     status: Option<u16>,
     message: String,
     severity: Severity,
+    /// The severity the rules give; escalation goes one level above it.
+    base: Severity,
     count: u64,
     first_seen: SystemTime,
     last_seen: SystemTime,
@@ -212,10 +235,62 @@ struct Group {
     minute: u64,
     this_minute: u64,
     last_minute: u64,
-    escalated_minute: Option<u64>,
+    /// The minute the group was made in (no previous minute to compare).
+    first_minute: u64,
+}
+
+/// What a record did to its group's severity, to tell once the lock is
+/// released.
+enum Change {
+    New(GroupSnapshot),
+    Escalated(GroupSnapshot),
+    Calmed(Severity),
 }
 
 impl Group {
+    /// Counts one more error at `tick` (in `minute`), with a fresh sample
+    /// if one was made; escalates or calms the group by `rules`.
+    fn add(
+        &mut self,
+        fingerprint: Fingerprint,
+        (tick, minute, now): (Duration, u64, SystemTime),
+        sample: Option<String>,
+        rules: &SeverityRules,
+    ) -> Option<Change> {
+        let mut change = None;
+        if self.minute != minute {
+            self.last_minute = if self.minute + 1 == minute {
+                self.this_minute
+            } else {
+                0
+            };
+            self.this_minute = 0;
+            self.minute = minute;
+            if self.severity != self.base && self.last_minute < rules.escalate_min {
+                self.severity = self.base;
+                change = Some(Change::Calmed(self.base));
+            }
+        }
+        self.count += 1;
+        self.this_minute += 1;
+        self.last_seen = now;
+        self.last_tick = tick;
+        if let Some(sample) = sample {
+            self.message = sample;
+        }
+        let surge = minute > self.first_minute
+            && self.this_minute >= rules.escalate_min
+            && self.this_minute
+                >= rules
+                    .escalate_factor
+                    .saturating_mul(self.last_minute.max(1));
+        if surge && self.severity == self.base && self.base != Severity::Critical {
+            self.severity = self.base.escalated();
+            change = Some(Change::Escalated(self.snapshot(fingerprint)));
+        }
+        change
+    }
+
     fn snapshot(&self, fingerprint: Fingerprint) -> GroupSnapshot {
         let secs = |t: SystemTime| {
             t.duration_since(SystemTime::UNIX_EPOCH)
@@ -266,6 +341,10 @@ pub struct ErrorTracker {
 
 struct Inner {
     groups: DashMap<Fingerprint, Group, foldhash::fast::RandomState>,
+    /// Groups held, counted apart: `DashMap::len` locks every shard.
+    held: AtomicUsize,
+    /// One evictor at a time; only taken past the bound.
+    evicting: Mutex<()>,
     max_groups: usize,
     evicted: AtomicU64,
     rules: SeverityRules,
@@ -293,6 +372,9 @@ impl ErrorTracker {
     }
 
     /// Records `event` in its group; returns the group's fingerprint.
+    ///
+    /// Scrubbing, logging and the reporter run outside the group's lock;
+    /// a group's sample is refreshed once a minute.
     pub fn record(&self, event: &ErrorEvent<'_>) -> Fingerprint {
         let inner = &*self.inner;
         let fingerprint = Fingerprint::of(
@@ -304,104 +386,120 @@ impl ErrorTracker {
         );
         let tick = inner.clock.now();
         let minute = tick.as_secs() / 60;
-        let now = SystemTime::now();
-        let mut report: Option<(bool, GroupSnapshot)> = None;
-        if let Some(mut group) = inner.groups.get_mut(&fingerprint) {
-            if group.minute != minute {
-                group.last_minute = if group.minute + 1 == minute {
-                    group.this_minute
-                } else {
-                    0
-                };
-                group.this_minute = 0;
-                group.minute = minute;
-            }
-            group.count += 1;
-            group.this_minute += 1;
-            group.last_seen = now;
-            group.last_tick = tick;
-            group.message = scrub(event.message);
-            let rules = &inner.rules;
-            let surge = group.this_minute >= rules.escalate_min
-                && group.this_minute >= rules.escalate_factor * group.last_minute.max(1);
-            if surge
-                && group.escalated_minute != Some(minute)
-                && group.severity != Severity::Critical
-            {
-                group.severity = group.severity.escalated();
-                group.escalated_minute = Some(minute);
-                tracing::warn!(
-                    fingerprint = %fingerprint,
-                    severity = group.severity.as_str(),
-                    count = group.this_minute,
-                    "error group escalated"
-                );
-                report = Some((false, group.snapshot(fingerprint)));
-            }
-        } else {
-            if inner.groups.len() >= inner.max_groups {
-                self.evict_oldest();
-            }
-            let group = Group {
-                source: event.source,
-                provider: event.provider.map(Into::into),
-                route: event.route.into(),
-                status: event.status,
-                message: scrub(event.message),
-                severity: inner.rules.severity(event),
-                count: 1,
-                first_seen: now,
-                last_seen: now,
-                last_tick: tick,
-                minute,
-                this_minute: 1,
-                last_minute: 0,
-                escalated_minute: None,
-            };
-            let snapshot = group.snapshot(fingerprint);
-            match inner.groups.entry(fingerprint) {
+        let when = (tick, minute, SystemTime::now());
+        let fresh = inner
+            .groups
+            .get(&fingerprint)
+            .is_none_or(|group| group.minute != minute);
+        let mut sample = fresh.then(|| scrub(event.message));
+        let existing = inner
+            .groups
+            .get_mut(&fingerprint)
+            .map(|mut group| group.add(fingerprint, when, sample.take(), &inner.rules));
+        let change = match existing {
+            Some(change) => change,
+            None => match inner.groups.entry(fingerprint) {
                 dashmap::Entry::Vacant(entry) => {
-                    tracing::info!(
-                        fingerprint = %fingerprint,
-                        kind = snapshot.kind,
-                        severity = group.severity.as_str(),
-                        "new error group"
-                    );
+                    let severity = inner.rules.severity(event);
+                    let group = Group {
+                        source: event.source,
+                        provider: event.provider.map(Into::into),
+                        route: event.route.into(),
+                        status: event.status,
+                        message: sample.unwrap_or_else(|| scrub(event.message)),
+                        severity,
+                        base: severity,
+                        count: 1,
+                        first_seen: when.2,
+                        last_seen: when.2,
+                        last_tick: tick,
+                        minute,
+                        this_minute: 1,
+                        last_minute: 0,
+                        first_minute: minute,
+                    };
+                    let snapshot = group.snapshot(fingerprint);
                     entry.insert(group);
-                    report = Some((true, snapshot));
+                    inner.held.fetch_add(1, Ordering::AcqRel);
+                    Some(Change::New(snapshot))
                 }
                 // Another thread made the group first: count this one in it.
                 dashmap::Entry::Occupied(mut entry) => {
-                    let group = entry.get_mut();
-                    group.count += 1;
-                    group.this_minute += 1;
-                    group.last_seen = now;
-                    group.last_tick = tick;
+                    entry.get_mut().add(fingerprint, when, sample, &inner.rules)
+                }
+            },
+        };
+        match change {
+            Some(Change::New(snapshot)) => {
+                tracing::info!(
+                    fingerprint = %fingerprint,
+                    kind = snapshot.kind,
+                    severity = snapshot.severity.as_str(),
+                    "new error group"
+                );
+                if let Some(reporter) = &inner.reporter {
+                    reporter.new_group(&snapshot);
+                }
+                self.evict_past_the_bound();
+            }
+            Some(Change::Escalated(snapshot)) => {
+                tracing::warn!(
+                    fingerprint = %fingerprint,
+                    severity = snapshot.severity.as_str(),
+                    count = snapshot.count,
+                    "error group escalated"
+                );
+                if let Some(reporter) = &inner.reporter {
+                    reporter.escalated(&snapshot);
                 }
             }
-        }
-        if let (Some(reporter), Some((new, snapshot))) = (&inner.reporter, report) {
-            if new {
-                reporter.new_group(&snapshot);
-            } else {
-                reporter.escalated(&snapshot);
+            Some(Change::Calmed(severity)) => {
+                tracing::info!(
+                    fingerprint = %fingerprint,
+                    severity = severity.as_str(),
+                    "error group back to its severity"
+                );
             }
+            None => {}
         }
         fingerprint
     }
 
-    /// Removes the least recently seen group.
-    fn evict_oldest(&self) {
-        let oldest = self
-            .inner
-            .groups
-            .iter()
-            .min_by_key(|entry| entry.last_tick)
-            .map(|entry| *entry.key());
-        if let Some(fingerprint) = oldest
-            && self.inner.groups.remove(&fingerprint).is_some()
-        {
-            self.inner.evicted.fetch_add(1, Ordering::Relaxed);
+    /// Evicts the least recently seen groups while more than `max_groups`
+    /// are held, in batches of at least a sixteenth of the bound, so a
+    /// tracker at its bound scans its groups once per batch rather than
+    /// once per new group.
+    fn evict_past_the_bound(&self) {
+        let inner = &*self.inner;
+        if inner.held.load(Ordering::Acquire) <= inner.max_groups {
+            return;
+        }
+        let _evictor = inner
+            .evicting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let held = inner.held.load(Ordering::Acquire);
+            if held <= inner.max_groups {
+                return;
+            }
+            let batch = (held - inner.max_groups).max(inner.max_groups / 16);
+            let mut ages: Vec<(Duration, Fingerprint)> = inner
+                .groups
+                .iter()
+                .map(|entry| (entry.last_tick, *entry.key()))
+                .collect();
+            let batch = batch.min(ages.len());
+            if batch == 0 {
+                return;
+            }
+            ages.select_nth_unstable(batch - 1);
+            for (_, fingerprint) in &ages[..batch] {
+                if inner.groups.remove(fingerprint).is_some() {
+                    inner.held.fetch_sub(1, Ordering::AcqRel);
+                    inner.evicted.fetch_add(1, Ordering::Relaxed);
+                }
+            }
         }
     }
 
@@ -422,12 +520,12 @@ impl ErrorTracker {
 
     /// Groups held.
     pub fn len(&self) -> usize {
-        self.inner.groups.len()
+        self.inner.held.load(Ordering::Acquire)
     }
 
     /// Whether no group is held.
     pub fn is_empty(&self) -> bool {
-        self.inner.groups.is_empty()
+        self.len() == 0
     }
 
     /// Groups evicted to stay within the bound.
@@ -505,6 +603,8 @@ impl ErrorTrackerBuilder {
         ErrorTracker {
             inner: Arc::new(Inner {
                 groups: DashMap::with_hasher(foldhash::fast::RandomState::default()),
+                held: AtomicUsize::new(0),
+                evicting: Mutex::new(()),
                 max_groups: self.max_groups,
                 evicted: AtomicU64::new(0),
                 rules: self.rules,
@@ -646,12 +746,103 @@ mod tests {
             *log.0.lock().unwrap(),
             vec![(true, Severity::Medium, 1), (false, Severity::High, 54)]
         );
-        // After quiet minutes, a burst of 10 is a surge again: to critical.
-        clock.advance(Duration::from_secs(180));
-        for _ in 0..10 {
+        // Still surging: escalated once, never past one level above.
+        for _ in 0..500 {
             tracker.record(&event(ErrorSource::Status, Some(529), "overloaded"));
         }
+        assert_eq!(tracker.snapshot()[0].severity, Severity::High);
+        assert_eq!(log.0.lock().unwrap().len(), 2);
+        // After quiet minutes the group is back to its rule's severity...
+        clock.advance(Duration::from_secs(180));
+        tracker.record(&event(ErrorSource::Status, Some(529), "overloaded"));
+        assert_eq!(tracker.snapshot()[0].severity, Severity::Medium);
+        // ... and a burst of 10 after a quiet minute is a surge again.
+        for _ in 0..9 {
+            tracker.record(&event(ErrorSource::Status, Some(529), "overloaded"));
+        }
+        assert_eq!(tracker.snapshot()[0].severity, Severity::High);
+        assert_eq!(log.0.lock().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_new_group_does_not_escalate_in_its_first_minute() {
+        let clock = ManualClock::new();
+        let tracker = ErrorTracker::builder().clock(clock.clone()).build();
+        for _ in 0..1_000 {
+            tracker.record(&event(ErrorSource::Status, Some(500), "oops"));
+        }
+        // A busy first minute is how this group starts, not a jump.
+        assert_eq!(tracker.snapshot()[0].severity, Severity::High);
+        // Steady at the same rate next minute: no jump either.
+        clock.advance(Duration::from_secs(60));
+        for _ in 0..1_000 {
+            tracker.record(&event(ErrorSource::Status, Some(500), "oops"));
+        }
+        assert_eq!(tracker.snapshot()[0].severity, Severity::High);
+        // A jump to five times the previous minute escalates, to critical.
+        clock.advance(Duration::from_secs(60));
+        for _ in 0..5_000 {
+            tracker.record(&event(ErrorSource::Status, Some(500), "oops"));
+        }
         assert_eq!(tracker.snapshot()[0].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn a_huge_factor_does_not_overflow() {
+        let clock = ManualClock::new();
+        let tracker = ErrorTracker::builder()
+            .clock(clock.clone())
+            .rules(SeverityRules::default().escalate_when(u64::MAX, 1))
+            .build();
+        tracker.record(&event(ErrorSource::Status, Some(500), "oops"));
+        clock.advance(Duration::from_secs(60));
+        for _ in 0..100 {
+            tracker.record(&event(ErrorSource::Status, Some(500), "oops"));
+        }
+        assert_eq!(tracker.snapshot()[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn panic_and_service_severities_are_configurable() {
+        let rules = SeverityRules::default()
+            .panic(Severity::High)
+            .service_error(Severity::Medium);
+        assert_eq!(
+            rules.severity(&event(ErrorSource::Panic, None, "boom")),
+            Severity::High
+        );
+        assert_eq!(
+            rules.severity(&event(ErrorSource::Service, None, "io")),
+            Severity::Medium
+        );
+    }
+
+    #[test]
+    fn the_bound_holds_under_concurrent_new_groups() {
+        const THREADS: usize = 8;
+        const EACH: usize = 1_000;
+        let tracker = ErrorTracker::builder().max_groups(8).build();
+        std::thread::scope(|scope| {
+            for thread in 0..THREADS {
+                let tracker = &tracker;
+                scope.spawn(move || {
+                    for i in 0..EACH {
+                        // Routes are not parameterised: every one is a group.
+                        let route = format!("/t{thread}/r{i}");
+                        tracker.record(&ErrorEvent {
+                            route: &route,
+                            ..event(ErrorSource::Status, Some(500), "oops")
+                        });
+                    }
+                });
+            }
+        });
+        assert!(tracker.len() <= 8, "{} groups held", tracker.len());
+        assert_eq!(tracker.snapshot().len(), tracker.len());
+        assert_eq!(
+            tracker.evicted() + tracker.len() as u64,
+            (THREADS * EACH) as u64
+        );
     }
 
     #[test]
