@@ -21,51 +21,9 @@ use tower_service::Service;
 
 use super::tracker::{ErrorEvent, ErrorSource, ErrorTracker};
 use crate::body::ResponseBody;
-use crate::marker::{Provider, ProviderApi};
+use crate::marker::Provider;
 use crate::problem::{Problem, Rejection, RejectionKind};
-
-/// Picks the route template of a request (never its raw path, so groups
-/// and labels stay few).
-pub type RouteOf = Arc<dyn Fn(&http::request::Parts) -> RouteTemplate + Send + Sync>;
-
-/// A request's route template, kept until its answer is known.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum RouteTemplate {
-    /// A fixed template.
-    Static(&'static str),
-    /// A template made at run time.
-    Shared(Arc<str>),
-    /// axum's matched path (a shared string: keeping it allocates nothing).
-    #[cfg(feature = "gateway")]
-    Matched(axum::extract::MatchedPath),
-}
-
-impl RouteTemplate {
-    /// The template.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Static(route) => route,
-            Self::Shared(route) => route,
-            #[cfg(feature = "gateway")]
-            Self::Matched(matched) => matched.as_str(),
-        }
-    }
-}
-
-/// The default route template: axum's `MatchedPath` when the `gateway`
-/// feature brings axum and a router set it, else the route of the
-/// request's [`Provider`], else `unmatched`.
-pub fn default_route(parts: &http::request::Parts) -> RouteTemplate {
-    #[cfg(feature = "gateway")]
-    if let Some(matched) = parts.extensions.get::<axum::extract::MatchedPath>() {
-        return RouteTemplate::Matched(matched.clone());
-    }
-    match ProviderApi::from_extensions(&parts.extensions) {
-        Some(api) => RouteTemplate::Static(api.route()),
-        None => RouteTemplate::Static("unmatched"),
-    }
-}
+use crate::route::{RouteOf, RouteTemplate, default_route};
 
 /// The rejection kinds counted unless set otherwise: the failures of the
 /// service, not of its clients.
@@ -78,15 +36,24 @@ pub const DEFAULT_COUNTED: [RejectionKind; 4] = [
 
 /// Records what fails into an [`ErrorTracker`]:
 ///
-/// - responses with a 5xx status (from the provider, or from a layer
-///   inside this one);
+/// - answers with a recorded status (every 5xx and 429 unless set with
+///   [`record_statuses`](Self::record_statuses)), from the provider or a
+///   layer inside this one, that carry no rejection;
 /// - rejections of other spark-tower layers, by the
 ///   [`Rejection`] in the response extensions, for the kinds counted
 ///   ([`DEFAULT_COUNTED`] unless set with [`count`](Self::count)); a
 ///   rejection of another kind is not recorded, whatever its status;
 /// - errors returned by the inner service (passed on unchanged);
+/// - errors a response body yields while it streams (recorded as service
+///   errors with the status sent);
 /// - panics of the inner service, in `call` or in its future: caught,
-///   answered with a 500 problem+json, and recorded as critical.
+///   answered with a 500 problem+json, and recorded as critical. A panic
+///   while the body streams is recorded and resumed (the head is sent).
+///
+/// After a panic in `call`, the inner service is called again for the
+/// next request: this assumes, as axum's handlers and `tower::util`
+/// services allow, that a panic leaves it usable. A service with state a
+/// panic can corrupt should not be behind this layer alone.
 ///
 /// Each error is grouped by its fingerprint with the provider (the
 /// [`Provider`] marker) and the route template ([`default_route`], or
@@ -122,7 +89,31 @@ pub struct ErrorTrackerLayer {
 struct Config {
     tracker: ErrorTracker,
     counted: HashSet<RejectionKind>,
+    /// The statuses recorded, as bits (status codes are below 1000).
+    statuses: [u64; 16],
     route: RouteOf,
+}
+
+impl Config {
+    fn records(&self, status: StatusCode) -> bool {
+        let code = usize::from(status.as_u16());
+        self.statuses[code / 64] & (1 << (code % 64)) != 0
+    }
+}
+
+/// The default recorded statuses: every 5xx, and 429 (a provider's rate
+/// limit, which the gateway's users feel).
+fn default_statuses() -> [u64; 16] {
+    status_bits((500..600).chain([429]))
+}
+
+fn status_bits(codes: impl IntoIterator<Item = u16>) -> [u64; 16] {
+    let mut bits = [0; 16];
+    for code in codes {
+        let code = usize::from(code).min(1023);
+        bits[code / 64] |= 1 << (code % 64);
+    }
+    bits
 }
 
 impl ErrorTrackerLayer {
@@ -132,6 +123,7 @@ impl ErrorTrackerLayer {
             config: Arc::new(Config {
                 tracker,
                 counted: DEFAULT_COUNTED.into_iter().collect(),
+                statuses: default_statuses(),
                 route: Arc::new(default_route),
             }),
         }
@@ -140,6 +132,16 @@ impl ErrorTrackerLayer {
     /// Counts rejections of exactly these kinds.
     pub fn count(mut self, kinds: impl IntoIterator<Item = RejectionKind>) -> Self {
         Arc::make_mut(&mut self.config).counted = kinds.into_iter().collect();
+        self
+    }
+
+    /// Records answers with exactly these statuses, unless they carry a
+    /// rejection (rejections are chosen by [`count`](Self::count)). By
+    /// default every 5xx and 429: a provider's own rate limit is an error
+    /// users feel, while the gateway's rate-limit rejections are not.
+    pub fn record_statuses(mut self, statuses: impl IntoIterator<Item = StatusCode>) -> Self {
+        Arc::make_mut(&mut self.config).statuses =
+            status_bits(statuses.into_iter().map(|s| s.as_u16()));
         self
     }
 
@@ -241,7 +243,7 @@ impl Recorder {
             ),
             // A rejection of a kind not counted: not recorded, whatever its status.
             Some(_) => {}
-            None if status.is_server_error() => self.record_for(
+            None if self.config.records(status) => self.record_for(
                 provider,
                 ErrorSource::Status,
                 Some(status),
@@ -251,18 +253,20 @@ impl Recorder {
         }
     }
 
-    fn panicked(&self, payload: &(dyn std::any::Any + Send)) -> Response<Bytes> {
+    /// Records a panic of the inner service (in `call`, its future or its
+    /// response body) answered or sent with `status`.
+    fn record_panic(&self, payload: &(dyn std::any::Any + Send), status: StatusCode) {
         let message = payload
             .downcast_ref::<&str>()
             .copied()
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("a panic without a message");
         tracing::error!(route = self.route.as_str(), "the inner service panicked");
-        self.record(
-            ErrorSource::Panic,
-            Some(StatusCode::INTERNAL_SERVER_ERROR),
-            message,
-        );
+        self.record(ErrorSource::Panic, Some(status), message);
+    }
+
+    fn panicked(&self, payload: &(dyn std::any::Any + Send)) -> Response<Bytes> {
+        self.record_panic(payload, StatusCode::INTERNAL_SERVER_ERROR);
         Problem::new(RejectionKind::Internal)
             .with_detail("the service failed while handling the request")
             .to_response(self.provider.as_ref().map(Provider::api))
@@ -274,7 +278,7 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Error: fmt::Display,
 {
-    type Response = Response<ResponseBody<ResBody>>;
+    type Response = Response<TrackedBody<ResBody>>;
     type Error = S::Error;
     type Future = TrackedFuture<S::Future>;
 
@@ -343,7 +347,7 @@ where
     F: Future<Output = Result<Response<ResBody>, E>>,
     E: fmt::Display,
 {
-    type Output = Result<Response<ResponseBody<ResBody>>, E>;
+    type Output = Result<Response<TrackedBody<ResBody>>, E>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let (payload, context) = match self.as_mut().project().state.project() {
@@ -355,7 +359,11 @@ where
                         return Poll::Ready(match result {
                             Ok(response) => {
                                 context.observe(&response);
-                                Ok(response.map(ResponseBody::new))
+                                let status = response.status();
+                                Ok(response.map(|body| TrackedBody {
+                                    inner: ResponseBody::new(body),
+                                    watch: Some((context, status)),
+                                }))
                             }
                             Err(error) => {
                                 context.record(ErrorSource::Service, None, &error.to_string());
@@ -368,7 +376,7 @@ where
             }
             StateProj::Done { response } => {
                 let response = response.take().expect("polled after completion");
-                return Poll::Ready(Ok(response.map(ResponseBody::full)));
+                return Poll::Ready(Ok(response.map(TrackedBody::full)));
             }
         };
         // The panicked future is dropped and never polled again.
@@ -377,7 +385,85 @@ where
             .state
             .set(State::Done { response: None });
         let response = context.panicked(&*payload);
-        Poll::Ready(Ok(response.map(ResponseBody::full)))
+        Poll::Ready(Ok(response.map(TrackedBody::full)))
+    }
+}
+
+pin_project! {
+    /// The response body of [`ErrorTracking`]: the inner body, watched
+    /// while it streams (an error it yields is recorded as a service error,
+    /// a panic as a panic and then resumed, since the head is sent and the
+    /// answer can no longer change), or the 500 problem of a caught panic.
+    pub struct TrackedBody<B> {
+        #[pin]
+        inner: ResponseBody<B>,
+        // Until the body ends: what to record with, and the status sent.
+        watch: Option<(Recorder, StatusCode)>,
+    }
+}
+
+impl<B> TrackedBody<B> {
+    fn full(data: Bytes) -> Self {
+        Self {
+            inner: ResponseBody::full(data),
+            watch: None,
+        }
+    }
+}
+
+impl<B> fmt::Debug for TrackedBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TrackedBody")
+            .field("inner", &self.inner)
+            .field("watched", &self.watch.is_some())
+            .finish()
+    }
+}
+
+impl<B> http_body::Body for TrackedBody<B>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: fmt::Display,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, B::Error>>> {
+        let mut this = self.project();
+        if this.watch.is_none() {
+            return this.inner.poll_frame(cx);
+        }
+        let polled = catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll_frame(cx)));
+        match polled {
+            Ok(Poll::Ready(Some(Err(error)))) => {
+                if let Some((recorder, status)) = this.watch.take() {
+                    recorder.record(ErrorSource::Service, Some(status), &error.to_string());
+                }
+                Poll::Ready(Some(Err(error)))
+            }
+            Ok(Poll::Ready(None)) => {
+                *this.watch = None;
+                Poll::Ready(None)
+            }
+            Ok(polled) => polled,
+            Err(payload) => {
+                if let Some((recorder, status)) = this.watch.take() {
+                    recorder.record_panic(&*payload, status);
+                }
+                std::panic::resume_unwind(payload)
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -448,6 +534,7 @@ impl<B> Service<Request<B>> for ErrorsService {
 
 #[cfg(test)]
 mod tests {
+    use futures_util::FutureExt;
     use http_body_util::BodyExt;
     use tower::{ServiceExt, service_fn};
 
@@ -552,6 +639,101 @@ mod tests {
             (limited.route.as_str(), limited.severity),
             ("unmatched", Severity::Low)
         );
+    }
+
+    #[tokio::test]
+    async fn a_providers_429_is_recorded_and_statuses_are_configurable() {
+        let tracker = ErrorTracker::new();
+        let layer = ErrorTrackerLayer::new(tracker.clone());
+        through(
+            &layer,
+            Some(Provider::openai()),
+            answer(StatusCode::TOO_MANY_REQUESTS, None),
+        )
+        .await;
+        let groups = tracker.snapshot();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].status, Some(429));
+        assert_eq!(groups[0].severity, Severity::Low);
+        assert_eq!(groups[0].message, "Too Many Requests");
+
+        let only_500 = ErrorTracker::new();
+        let layer = ErrorTrackerLayer::new(only_500.clone())
+            .record_statuses([StatusCode::INTERNAL_SERVER_ERROR]);
+        through(&layer, None, answer(StatusCode::BAD_GATEWAY, None)).await;
+        through(&layer, None, answer(StatusCode::TOO_MANY_REQUESTS, None)).await;
+        assert!(only_500.is_empty());
+        through(
+            &layer,
+            None,
+            answer(StatusCode::INTERNAL_SERVER_ERROR, None),
+        )
+        .await;
+        assert_eq!(only_500.len(), 1);
+    }
+
+    /// A body that yields one chunk, then fails or panics.
+    struct Breaking {
+        sent: bool,
+        panics: bool,
+    }
+
+    impl http_body::Body for Breaking {
+        type Data = Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+            if !std::mem::replace(&mut self.sent, true) {
+                return Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::from_static(
+                    b"data: {}\n\n",
+                )))));
+            }
+            if self.panics {
+                panic!("stream state corrupted at event 2");
+            }
+            Poll::Ready(Some(Err(std::io::Error::other(
+                "upstream reset the stream after 2 events",
+            ))))
+        }
+    }
+
+    #[tokio::test]
+    async fn errors_and_panics_while_a_body_streams_are_recorded() {
+        for panics in [false, true] {
+            let tracker = ErrorTracker::new();
+            let service = ErrorTrackerLayer::new(tracker.clone()).layer(service_fn(
+                move |_: Request<()>| async move {
+                    Ok::<_, Infallible>(Response::new(Breaking {
+                        sent: false,
+                        panics,
+                    }))
+                },
+            ));
+            let response = service
+                .oneshot(request(Some(Provider::anthropic())))
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            assert!(tracker.is_empty(), "nothing wrong yet");
+            let mut body = response.into_body();
+            body.frame().await.unwrap().unwrap();
+            let next = AssertUnwindSafe(body.frame()).catch_unwind().await;
+            let group = &tracker.snapshot()[0];
+            assert_eq!(group.status, Some(200));
+            assert_eq!(group.provider.as_deref(), Some("anthropic"));
+            if panics {
+                assert!(next.is_err(), "the panic goes on");
+                assert_eq!((group.kind, group.severity), ("panic", Severity::Critical));
+                assert!(group.message.contains("stream state corrupted"));
+            } else {
+                assert!(next.unwrap().unwrap().is_err(), "the error goes on");
+                assert_eq!((group.kind, group.severity), ("service", Severity::High));
+                assert!(group.message.contains("upstream reset the stream"));
+            }
+        }
     }
 
     #[tokio::test]

@@ -19,10 +19,10 @@ mod layer;
 mod sentry_reporter;
 mod tracker;
 
+pub use crate::route::{RouteOf, RouteTemplate, default_route};
 pub use fingerprint::{Fingerprint, MAX_SAMPLE_CHARS, parameterize, scrub};
 pub use layer::{
-    DEFAULT_COUNTED, ErrorTrackerLayer, ErrorTracking, ErrorsService, RouteOf, RouteTemplate,
-    TrackedFuture, default_route,
+    DEFAULT_COUNTED, ErrorTrackerLayer, ErrorTracking, ErrorsService, TrackedBody, TrackedFuture,
 };
 #[cfg(feature = "sentry")]
 pub use sentry_reporter::{SentryReporter, level as sentry_level};
