@@ -49,12 +49,16 @@
 //! | `rate-limit` | [`rate_limit::RateLimitLayer`]: per-user request and token quotas | yes |
 //! | `errors` | [`errors::ErrorTrackerLayer`] and [`errors::ErrorTracker`]: error groups by fingerprint, severities, panics caught | yes |
 //! | `sentry` | `errors::SentryReporter`: error groups to Sentry | no |
+//! | `metrics` | [`metrics::MetricsLayer`]: request, token and streaming metrics through the `metrics` facade | yes |
+//! | `prometheus` | [`metrics::PrometheusService`]: the Prometheus text endpoint | yes |
+//! | `health` | [`health::HealthService`]: `application/health+json` reports, liveness, readiness | yes |
 //! | `gateway` | [`gateway`]: provider routing, provider client, mock provider, router builder | yes |
 //! | `full` | every feature above | no |
 //!
-//! The [`problem`], [`marker`], [`body`] and [`clock`] modules are always built. Layers
-//! still to come (metrics, cache, health, Redis backends) get their
-//! own features as they land.
+//! The [`problem`], [`marker`], [`body`] and [`clock`] modules are always built;
+//! `route` (route templates) and `usage` (token usage in responses) come with the
+//! layers that need them. Layers still to come (cache, Redis backends) get their own
+//! features as they land.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
