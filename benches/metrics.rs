@@ -1,5 +1,6 @@
-//! Per-request cost of `MetricsLayer` beside axum-prometheus, the closest
-//! maintained peer, over the same axum router and handler. Both record into
+//! Per-request cost of `MetricsLayer` (and `ErrorTrackerLayer`) beside
+//! axum-prometheus, the closest maintained peer, over the same axum router
+//! and handler. Both record into
 //! the same installed Prometheus recorder (a facade call without a recorder
 //! costs nothing and proves nothing). Each iteration sends a request, waits
 //! for the answer and reads its body, where both layers finish recording.
@@ -15,6 +16,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use futures_util::FutureExt;
 use http::Request;
 use http_body_util::BodyExt;
+use spark_tower::errors::{ErrorTracker, ErrorTrackerLayer};
 use spark_tower::marker::Provider;
 use spark_tower::metrics::{MetricsLayer, describe, prometheus_builder};
 use tower::Service;
@@ -54,7 +56,8 @@ fn per_request(c: &mut Criterion) {
         .expect("the only recorder");
     describe();
     let mut group = c.benchmark_group("metrics/per request");
-    let variants: [(&str, Router); 5] = [
+    let tracker = ErrorTracker::new();
+    let variants: [(&str, Router); 7] = [
         ("bare router", router()),
         ("spark MetricsLayer", router().layer(MetricsLayer::new())),
         (
@@ -66,6 +69,16 @@ fn per_request(c: &mut Criterion) {
             layer.enable_response_body_size();
             router().layer(layer)
         }),
+        (
+            "spark ErrorTrackerLayer",
+            router().layer(ErrorTrackerLayer::new(tracker.clone())),
+        ),
+        (
+            "spark MetricsLayer + ErrorTrackerLayer",
+            router()
+                .layer(ErrorTrackerLayer::new(tracker.clone()))
+                .layer(MetricsLayer::new()),
+        ),
         (
             "spark MetricsLayer, model answer (tokens read)",
             router()
@@ -99,6 +112,7 @@ fn per_request(c: &mut Criterion) {
         text.contains("gen_ai_client_token_usage_bucket{"),
         "tokens read"
     );
+    assert!(tracker.is_empty(), "successes are not errors");
 }
 
 criterion_group! {
