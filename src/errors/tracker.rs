@@ -518,6 +518,19 @@ impl ErrorTracker {
         groups.into_iter().map(|(_, group)| group).collect()
     }
 
+    /// Groups of `severity` (escalations included) seen within `window`
+    /// of now, counted without copying any group: for health checks.
+    pub fn seen_within(&self, severity: Severity, window: Duration) -> usize {
+        let since = SystemTime::now()
+            .checked_sub(window)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        self.inner
+            .groups
+            .iter()
+            .filter(|group| group.severity == severity && group.last_seen >= since)
+            .count()
+    }
+
     /// Groups held.
     pub fn len(&self) -> usize {
         self.inner.held.load(Ordering::Acquire)
@@ -800,6 +813,18 @@ mod tests {
             tracker.record(&event(ErrorSource::Status, Some(500), "oops"));
         }
         assert_eq!(tracker.snapshot()[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn recent_groups_are_counted_by_severity() {
+        let tracker = ErrorTracker::new();
+        tracker.record(&event(ErrorSource::Panic, None, "boom"));
+        tracker.record(&event(ErrorSource::Status, Some(500), "oops"));
+        let minute = Duration::from_secs(60);
+        assert_eq!(tracker.seen_within(Severity::Critical, minute), 1);
+        assert_eq!(tracker.seen_within(Severity::High, minute), 1);
+        assert_eq!(tracker.seen_within(Severity::Low, minute), 0);
+        assert_eq!(tracker.seen_within(Severity::Critical, Duration::ZERO), 0);
     }
 
     #[test]

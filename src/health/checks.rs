@@ -126,21 +126,12 @@ impl HealthCheck for ErrorTrackerCheck {
     fn check(&self, report: &mut Report) {
         use crate::errors::Severity;
 
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        let since = now.saturating_sub(self.window.as_secs());
-        let groups = self.tracker.snapshot();
-        let critical = groups
-            .iter()
-            .filter(|g| g.severity == Severity::Critical && g.last_seen >= since)
-            .count();
+        let critical = self.tracker.seen_within(Severity::Critical, self.window);
         report.add(
             "errors:groups",
             Check::new(Status::Pass)
                 .component_type("component")
-                .observed(groups.len(), "groups"),
+                .observed(self.tracker.len(), "groups"),
         );
         let status = if critical > 0 {
             Status::Warn
