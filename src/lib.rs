@@ -65,6 +65,8 @@
 
 pub mod body;
 pub mod clock;
+#[cfg(any(feature = "errors", feature = "prometheus", feature = "health"))]
+mod endpoint;
 pub mod marker;
 pub mod problem;
 #[cfg(any(feature = "errors", feature = "metrics"))]

@@ -12,8 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
-use http::{Method, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
@@ -507,34 +506,28 @@ impl<B> Service<Request<B>> for ErrorsService {
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        if request.method() != Method::GET && request.method() != Method::HEAD {
-            let mut response = Problem::new(RejectionKind::MethodNotAllowed)
-                .with_detail("the error listing answers GET")
-                .to_response::<Full<Bytes>>(None);
-            response
-                .headers_mut()
-                .insert(http::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return ready(Ok(response));
-        }
         let tracker = &self.tracker;
-        let listing = serde_json::json!({
-            "groups": tracker.snapshot(),
-            "groups_held": tracker.len(),
-            "max_groups": tracker.max_groups(),
-            "evicted": tracker.evicted(),
-        });
-        let body = serde_json::to_vec(&listing).expect("a listing serialises");
-        let mut response = Response::new(Full::new(Bytes::from(body)));
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        ready(Ok(response))
+        ready(Ok(crate::endpoint::answer(
+            &request,
+            "application/json",
+            || {
+                let listing = serde_json::json!({
+                    "groups": tracker.snapshot(),
+                    "groups_held": tracker.len(),
+                    "max_groups": tracker.max_groups(),
+                    "evicted": tracker.evicted(),
+                });
+                let body = serde_json::to_vec(&listing).expect("a listing serialises");
+                (StatusCode::OK, Bytes::from(body))
+            },
+        )))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use futures_util::FutureExt;
+    use http::header::{CACHE_CONTROL, CONTENT_TYPE};
     use http_body_util::BodyExt;
     use tower::{ServiceExt, service_fn};
 

@@ -7,15 +7,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
-use http::{Method, Request, Response};
+use http::{Request, Response};
 use http_body_util::Full;
 use serde_json::{Map, Value};
 use tower_service::Service;
 
 use super::checks::MemoryCheck;
 use super::report::{Check, HealthCheck, Report, Status};
-use crate::problem::read_only_endpoint;
 
 /// The media type of the health-check response format.
 pub const HEALTH_JSON: &str = "application/health+json";
@@ -96,7 +94,15 @@ impl HealthService {
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         let mut report = Report::new(now);
         for check in &self.inner.checks {
-            check.check(&mut report);
+            // A check that panics fails the report; the others still run.
+            let ran =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check.check(&mut report)));
+            if ran.is_err() {
+                report.add(
+                    "health:checks",
+                    Check::new(Status::Fail).output("a health check panicked"),
+                );
+            }
         }
         report
     }
@@ -156,16 +162,10 @@ impl<B> Service<Request<B>> for HealthService {
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        if request.method() != Method::GET && request.method() != Method::HEAD {
-            return ready(Ok(read_only_endpoint()));
-        }
-        let (status, body) = self.render();
-        let mut response = Response::new(Full::new(body));
-        *response.status_mut() = status.http_status();
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(HEALTH_JSON));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        ready(Ok(response))
+        ready(Ok(crate::endpoint::answer(&request, HEALTH_JSON, || {
+            let (status, body) = self.render();
+            (status.http_status(), body)
+        })))
     }
 }
 

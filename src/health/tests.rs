@@ -207,6 +207,18 @@ async fn the_rate_limiter_reports_its_keys() {
 }
 
 #[tokio::test]
+async fn a_panicking_check_fails_the_report_and_the_others_still_run() {
+    let health = HealthService::builder()
+        .check(|_: &mut Report| panic!("bug in a check"))
+        .check(fixed("queue:depth", Status::Pass))
+        .build();
+    let (status, _, report) = get(&health).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(report["checks"]["health:checks"][0]["status"], "fail");
+    assert_eq!(report["checks"]["queue:depth"][0]["status"], "pass");
+}
+
+#[tokio::test]
 async fn other_methods_get_a_problem() {
     let health = HealthService::liveness();
     for method in [Method::POST, Method::DELETE] {

@@ -6,14 +6,12 @@ use std::future::{Ready, ready};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
-use http::{Method, Request, Response};
+use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
 use tower_service::Service;
 
 use super::names;
-use crate::problem::read_only_endpoint;
 
 /// Buckets of the duration histograms, in seconds: from 5 ms (a cached or
 /// rejected request) to 10 minutes (a long generation).
@@ -122,15 +120,9 @@ impl<B> Service<Request<B>> for PrometheusService {
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        if request.method() != Method::GET && request.method() != Method::HEAD {
-            return ready(Ok(read_only_endpoint()));
-        }
-        self.handle.run_upkeep();
-        let text = self.handle.render();
-        let mut response = Response::new(Full::new(Bytes::from(text)));
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(TEXT_FORMAT));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        ready(Ok(response))
+        ready(Ok(crate::endpoint::answer(&request, TEXT_FORMAT, || {
+            self.handle.run_upkeep();
+            (StatusCode::OK, Bytes::from(self.handle.render()))
+        })))
     }
 }

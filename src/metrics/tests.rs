@@ -99,6 +99,16 @@ impl Recorded {
     }
 }
 
+/// A debugging recorder for this test's thread, and the snapshotter that
+/// reads it (leaked: a test is short).
+fn recording() -> (Snapshotter, metrics::LocalRecorderGuard<'static>) {
+    let recorder: &'static DebuggingRecorder = Box::leak(Box::new(DebuggingRecorder::new()));
+    (
+        recorder.snapshotter(),
+        metrics::set_default_local_recorder(recorder),
+    )
+}
+
 /// One step of a scripted response body.
 #[derive(Clone)]
 enum Step {
@@ -191,9 +201,7 @@ const ANSWER: &[(&str, &str)] = &[
 
 #[tokio::test]
 async fn a_request_is_counted_with_its_labels_duration_and_sizes() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    let _local = metrics::set_default_local_recorder(&recorder);
+    let (snapshotter, _local) = recording();
     let clock = ManualClock::new();
     let body = r#"{"id":"chatcmpl-1","model":"gpt-4o-mini-2024-07-18","usage":{"prompt_tokens":12,"completion_tokens":30}}"#;
     let service = layer(&clock).layer(provider(
@@ -236,9 +244,7 @@ async fn a_request_is_counted_with_its_labels_duration_and_sizes() {
 
 #[tokio::test]
 async fn a_stream_stays_in_flight_until_its_body_ends() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    let _local = metrics::set_default_local_recorder(&recorder);
+    let (snapshotter, _local) = recording();
     let clock = ManualClock::new();
     let service = layer(&clock).layer(provider(
         &clock,
@@ -302,9 +308,7 @@ async fn a_stream_stays_in_flight_until_its_body_ends() {
 
 #[tokio::test]
 async fn anthropic_streams_report_tokens_across_events() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    let _local = metrics::set_default_local_recorder(&recorder);
+    let (snapshotter, _local) = recording();
     let clock = ManualClock::new();
     let service = layer(&clock).layer(provider(
         &clock,
@@ -345,9 +349,7 @@ async fn anthropic_streams_report_tokens_across_events() {
 
 #[tokio::test]
 async fn a_stream_dropped_midway_is_recorded_and_leaves_the_gauge() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    let _local = metrics::set_default_local_recorder(&recorder);
+    let (snapshotter, _local) = recording();
     let clock = ManualClock::new();
     let service = layer(&clock).layer(provider(
         &clock,
@@ -380,9 +382,7 @@ async fn a_stream_dropped_midway_is_recorded_and_leaves_the_gauge() {
 
 #[tokio::test]
 async fn rejections_are_counted_by_kind_and_errors_as_500() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    let _local = metrics::set_default_local_recorder(&recorder);
+    let (snapshotter, _local) = recording();
     let clock = ManualClock::new();
     let rejecting = layer(&clock).layer(service_fn(|_: Request<CountedBody<Full<Bytes>>>| async {
         Ok::<_, Infallible>(
@@ -438,9 +438,7 @@ async fn rejections_are_counted_by_kind_and_errors_as_500() {
 
 #[tokio::test]
 async fn label_values_stay_bounded() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    let _local = metrics::set_default_local_recorder(&recorder);
+    let (snapshotter, _local) = recording();
     let clock = ManualClock::new();
     let metrics = MetricsLayer::builder()
         .clock(clock.clone())
@@ -495,9 +493,7 @@ async fn label_values_stay_bounded() {
 
 #[tokio::test]
 async fn a_chunked_request_body_is_counted_as_read() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    let _local = metrics::set_default_local_recorder(&recorder);
+    let (snapshotter, _local) = recording();
     let clock = ManualClock::new();
     let service = layer(&clock).layer(service_fn(
         |request: Request<CountedBody<Script>>| async move {
