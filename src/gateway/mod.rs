@@ -191,6 +191,12 @@ pub fn prometheus() -> Option<PrometheusService> {
 
 impl GatewayBuilder {
     /// A gateway with `config` and the crate's recommended layers.
+    ///
+    /// The first call in a process installs the Prometheus recorder of
+    /// `GET /metrics` as the global `metrics` recorder ([`prometheus()`]).
+    /// To export through your own recorder, install it before: the gateway's
+    /// metrics then go to yours and `/metrics` is off (or set it with
+    /// [`metrics_endpoint`](Self::metrics_endpoint)).
     pub fn new(config: GatewayConfig) -> Self {
         let mut limits = Limits::default();
         for role in [Role::User, Role::Assistant, Role::Tool] {
