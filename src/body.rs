@@ -189,3 +189,31 @@ mod tests {
         assert!(empty.is_end_stream());
     }
 }
+
+/// Sends `body` as hyper does: frames until the body says it has ended or
+/// its exact length is out, then drops it, without necessarily polling its
+/// end. Returns the bytes sent.
+#[cfg(test)]
+pub(crate) async fn send_like_hyper<B>(mut body: B) -> usize
+where
+    B: Body + Unpin,
+    B::Data: bytes::Buf,
+    B::Error: std::fmt::Debug,
+{
+    use bytes::Buf;
+    use http_body_util::BodyExt;
+
+    let length = body.size_hint().exact();
+    let mut sent = 0;
+    while !body.is_end_stream() && length.is_none_or(|n| (sent as u64) < n) {
+        match body.frame().await {
+            Some(frame) => {
+                if let Ok(data) = frame.unwrap().into_data() {
+                    sent += data.remaining();
+                }
+            }
+            None => break,
+        }
+    }
+    sent
+}

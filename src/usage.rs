@@ -147,8 +147,12 @@ impl RawUsage {
 #[derive(Deserialize)]
 struct Envelope<'a> {
     usage: Option<RawUsage>,
-    // Anthropic's `message_start` event nests the message.
+    // Anthropic's `message_start` event nests the message; the Responses
+    // API's events nest the response.
+    #[serde(borrow)]
     message: Option<Nested<'a>>,
+    #[serde(borrow)]
+    response: Option<Nested<'a>>,
     #[serde(borrow)]
     model: Option<Cow<'a, str>>,
 }
@@ -166,6 +170,7 @@ pub fn usage_of(json: &[u8]) -> Option<Usage> {
     envelope
         .usage
         .or(envelope.message.and_then(|m| m.usage))
+        .or(envelope.response.and_then(|r| r.usage))
         .map(|raw| raw.usage())
 }
 
@@ -184,6 +189,7 @@ pub(crate) fn report_of(json: &[u8]) -> Report {
     };
     let (nested_usage, nested_model) = envelope
         .message
+        .or(envelope.response)
         .map_or((None, None), |m| (m.usage, m.model));
     Report {
         usage: envelope.usage.or(nested_usage).map(|raw| raw.usage()),
@@ -197,11 +203,17 @@ pub(crate) fn report_of(json: &[u8]) -> Report {
 /// event is the first token a client sees.
 #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 pub(crate) fn carries_output(payload: &[u8]) -> bool {
-    if contains(payload, b"\"content_block_delta\"")
-        || contains(payload, b"output_text.delta\"")
-        || contains(payload, b"\"tool_calls\"")
-    {
+    if contains(payload, b"\"content_block_delta\"") || contains(payload, b"output_text.delta\"") {
         return true;
+    }
+    // Tool calls count when there are some: role-only chunks of some
+    // compatible servers carry `"tool_calls": null` or `[]`.
+    let key = b"\"tool_calls\":";
+    if let Some(at) = find(payload, key) {
+        let value = payload[at + key.len()..].trim_ascii_start();
+        if value.first() == Some(&b'[') && value[1..].trim_ascii_start().first() != Some(&b']') {
+            return true;
+        }
     }
     [&b"\"content\":"[..], b"\"refusal\":"].iter().any(|key| {
         find(payload, key).is_some_and(|at| {
@@ -239,44 +251,67 @@ fn is_usage_only_chunk(json: &[u8]) -> bool {
 }
 
 /// The largest JSON response body kept whole to read what it reports; past
-/// it, only its last [`JSON_TAIL`] bytes are kept, where providers put
-/// `usage`.
-const MAX_JSON: usize = 1024 * 1024;
+/// it, only its first [`JSON_HEAD`] bytes (for `model`) and its last
+/// [`JSON_TAIL`] bytes (for `usage`) are kept, so a large answer costs at
+/// most that much memory while it passes.
+const MAX_JSON: usize = 64 * 1024;
+/// The head of an oversized JSON body searched for `model`.
+const JSON_HEAD: usize = 1024;
 /// The tail of an oversized JSON body searched for `usage`.
 const JSON_TAIL: usize = 64 * 1024;
 
-/// A JSON response body kept as it passes, to read its usage at the end:
-/// whole up to [`MAX_JSON`], then only its tail.
+/// A JSON response body kept as it passes, to read what it reports at the
+/// end: whole up to [`MAX_JSON`], then its head and tail.
 #[derive(Debug, Default)]
 pub(crate) struct JsonBody {
     body: Vec<u8>,
-    overflow: bool,
+    /// The first bytes, once the body outgrew [`MAX_JSON`].
+    head: Option<Box<[u8]>>,
 }
 
 impl JsonBody {
     /// Keeps the next chunk of the body.
     pub(crate) fn push(&mut self, data: &[u8]) {
-        if !self.overflow && self.body.len() + data.len() > MAX_JSON {
-            self.overflow = true;
+        if self.head.is_none() && self.body.len() + data.len() > MAX_JSON {
+            let mut head = self.body.clone();
+            head.extend_from_slice(&data[..data.len().min(JSON_HEAD.saturating_sub(head.len()))]);
+            head.truncate(JSON_HEAD);
+            self.head = Some(head.into_boxed_slice());
         }
         self.body.extend_from_slice(data);
-        if self.overflow && self.body.len() > JSON_TAIL {
+        if self.head.is_some() && self.body.len() > JSON_TAIL {
             self.body.drain(..self.body.len() - JSON_TAIL);
         }
     }
 
-    /// What the whole body reports (only usage, from the tail, when it was
-    /// too large to keep).
+    /// What the body reports: read whole, or the usage from its tail and
+    /// the model from its head when it was too large to keep. A body cut
+    /// off midway does not parse, so it reports nothing.
     pub(crate) fn report(&self) -> Report {
-        if self.overflow {
-            Report {
+        match &self.head {
+            Some(head) => Report {
                 usage: usage_in_tail(&self.body),
-                model: None,
-            }
-        } else {
-            report_of(&self.body)
+                model: model_in_head(head),
+            },
+            None => report_of(&self.body),
         }
     }
+}
+
+/// The `model` of a JSON object from its first bytes: the first `"model"`
+/// key's string value, if it is whole and has no escapes.
+fn model_in_head(head: &[u8]) -> Option<Box<str>> {
+    let key = b"\"model\"";
+    let at = find(head, key)?;
+    let rest = head[at + key.len()..]
+        .trim_ascii_start()
+        .strip_prefix(b":")?
+        .trim_ascii_start()
+        .strip_prefix(b"\"")?;
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    (rest[end] == b'"')
+        .then(|| std::str::from_utf8(&rest[..end]).ok().map(Into::into))
+        .flatten()
 }
 
 /// The longest line a stream scanner keeps whole; longer lines (a huge
@@ -479,7 +514,7 @@ mod tests {
             large.push(&filler);
         }
         large.push(br#""}}],"usage":{"prompt_tokens":5,"completion_tokens":6}}"#);
-        // Only the tail is kept: the usage, not the model at the top.
+        // Only the head and the tail are kept: the model and the usage.
         assert_eq!(
             large.report(),
             Report {
@@ -487,9 +522,14 @@ mod tests {
                     input: 5,
                     output: 6
                 }),
-                model: None,
+                model: Some("gpt-4o".into()),
             }
         );
+        assert!(large.body.len() <= JSON_TAIL);
+        // A body cut off midway reports nothing.
+        let mut cut = JsonBody::default();
+        cut.push(br#"{"model":"gpt-4o","usage":{"prompt_tokens":3,"completion_"#);
+        assert_eq!(cut.report(), Report::default());
     }
 
     #[test]

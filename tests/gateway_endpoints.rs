@@ -91,6 +91,16 @@ async fn metrics_count_model_requests_tokens_and_streams() {
         ("http_route", "/v1/chat/completions"),
     ];
     assert!(counter(&scrape, "spark_rejections_total", &unauthorized) >= 1.0);
+    // The OpenAI answer (JSON with a known length, which hyper drops once
+    // sent): its tokens, under the model that answered.
+    let openai_output = [
+        ("gen_ai_provider_name", "openai"),
+        ("gen_ai_response_model", "gpt-4o-mini"),
+        ("gen_ai_token_type", "output"),
+    ];
+    let tokens = histogram(&scrape, "gen_ai_client_token_usage", &openai_output)
+        .expect("JSON output tokens");
+    assert!(tokens.last().unwrap().1 >= 1.0);
     // The Anthropic stream: its tokens and its time to first token.
     let anthropic = [("gen_ai_provider_name", "anthropic")];
     let output = [anthropic[0], ("gen_ai_token_type", "output")];

@@ -146,7 +146,6 @@ pub(crate) struct Track {
     bytes: u64,
     watch: Option<Watch>,
     first_token: Option<Duration>,
-    ended: bool,
 }
 
 impl Track {
@@ -179,7 +178,6 @@ impl Track {
             bytes: 0,
             watch,
             first_token: None,
-            ended: false,
         }
     }
 
@@ -215,8 +213,9 @@ impl Track {
             return;
         };
         let (usage, model) = match watch {
-            // A JSON body cut off says nothing whole.
-            Watch::Json(_) if !self.ended => (None, None),
+            // Read whatever `ended` says: hyper drops a body of known length
+            // once it is sent, without polling its end. A body cut off
+            // midway does not parse.
             Watch::Json(body) => {
                 let report = body.report();
                 (report.usage, report.model)
@@ -298,11 +297,7 @@ where
             }
             // Cut off: recorded as such.
             Some(Err(_)) => drop(this.track.take()),
-            None => {
-                if let Some(mut track) = this.track.take() {
-                    track.ended = true;
-                }
-            }
+            None => drop(this.track.take()),
         }
         Poll::Ready(frame)
     }

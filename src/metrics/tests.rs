@@ -243,6 +243,42 @@ async fn a_request_is_counted_with_its_labels_duration_and_sizes() {
 }
 
 #[tokio::test]
+async fn a_json_answer_sent_as_hyper_sends_it_reports_its_tokens() {
+    let (snapshotter, _local) = recording();
+    let clock = ManualClock::new();
+    let body = r#"{"model":"gpt-4o","usage":{"prompt_tokens":4,"completion_tokens":8}}"#;
+    let service = layer(&clock).layer(service_fn(
+        move |_: Request<CountedBody<Full<Bytes>>>| async move {
+            let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            Ok::<_, Infallible>(response)
+        },
+    ));
+    let response = service
+        .oneshot(model_request(Provider::openai()))
+        .await
+        .unwrap();
+    // Hyper stops once the known length is sent and drops the body.
+    assert_eq!(
+        crate::body::send_like_hyper(response.into_body()).await,
+        body.len()
+    );
+
+    let mut recorded = Recorded::default();
+    recorded.take(&snapshotter);
+    let output = [
+        (label::PROVIDER, "openai"),
+        (label::MODEL, "gpt-4o"),
+        (label::TOKEN_TYPE, "output"),
+    ];
+    assert_eq!(recorded.histogram(TOKEN_USAGE, &output), vec![8.0]);
+    assert_eq!(recorded.counter(REQUESTS, ANSWER), 1);
+}
+
+#[tokio::test]
 async fn a_stream_stays_in_flight_until_its_body_ends() {
     let (snapshotter, _local) = recording();
     let clock = ManualClock::new();

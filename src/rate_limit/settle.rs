@@ -96,7 +96,6 @@ enum Watch {
     Json {
         settlement: Settlement,
         body: JsonBody,
-        ended: bool,
     },
     /// Server-sent events, read as they pass.
     Stream {
@@ -109,8 +108,8 @@ enum Watch {
 impl Watch {
     /// Notes that the body reached its end (not cut off).
     fn end(&mut self) {
-        match self {
-            Self::Json { ended, .. } | Self::Stream { ended, .. } => *ended = true,
+        if let Self::Stream { ended, .. } = self {
+            *ended = true;
         }
     }
 
@@ -120,12 +119,11 @@ impl Watch {
     /// its input (reported, or else the estimate).
     fn settle(&mut self) {
         match self {
-            Self::Json {
-                settlement,
-                body,
-                ended,
-            } => {
-                let usage = if *ended { body.report().usage } else { None };
+            Self::Json { settlement, body } => {
+                // Read whether or not the end was polled: hyper drops a body
+                // of known length once it is sent. A body cut off midway
+                // does not parse, and is charged the estimate.
+                let usage = body.report().usage;
                 let used = usage.map_or(settlement.estimate, |usage| usage.total());
                 settlement.settle(used);
             }
@@ -199,7 +197,6 @@ impl<B> SettleBody<B> {
                 Watch::Json {
                     settlement,
                     body: JsonBody::default(),
-                    ended: false,
                 }
             })
         });

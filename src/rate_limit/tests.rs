@@ -309,6 +309,25 @@ async fn json_usage_settles_the_reservation() {
 }
 
 #[tokio::test]
+async fn json_usage_settles_a_body_sent_as_hyper_sends_it() {
+    // Hyper stops at the known length and drops the body unpolled.
+    let (store, _clock) = store();
+    fn reply() -> Response<Full<Bytes>> {
+        let body = r#"{"choices":[],"usage":{"prompt_tokens":90,"completion_tokens":250}}"#;
+        Response::new(Full::new(Bytes::from_static(body.as_bytes())))
+    }
+    let (inner, _) = upstream(reply);
+    let service = token_layer(store.clone()).layer(inner);
+    let response = service
+        .oneshot(as_user("u", "t", &chat(false, false)))
+        .await
+        .unwrap();
+    let sent = crate::body::send_like_hyper(response.into_body()).await;
+    assert!(sent > 0);
+    assert_eq!(tokens_left(&store, "u"), 660, "settled on the 340 reported");
+}
+
+#[tokio::test]
 async fn error_answers_refund_the_reservation() {
     let (store, _clock) = store();
     fn reply() -> Response<Full<Bytes>> {
