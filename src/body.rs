@@ -173,23 +173,6 @@ impl<B: Body<Data = Bytes>> Body for RequestBody<B> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use http_body_util::{BodyExt, Full};
-
-    #[tokio::test]
-    async fn both_kinds_yield_their_bytes() {
-        let inner = ResponseBody::new(Full::new(Bytes::from_static(b"inner")));
-        assert_eq!(inner.collect().await.unwrap().to_bytes(), "inner");
-        let full = ResponseBody::<Full<Bytes>>::from(Bytes::from_static(b"problem"));
-        assert_eq!(full.size_hint().exact(), Some(7));
-        assert_eq!(full.collect().await.unwrap().to_bytes(), "problem");
-        let empty = ResponseBody::<Full<Bytes>>::full(Bytes::new());
-        assert!(empty.is_end_stream());
-    }
-}
-
 /// Sends `body` as hyper does: frames until the body says it has ended or
 /// its exact length is out, then drops it, without necessarily polling its
 /// end. Returns the bytes sent.
@@ -216,4 +199,21 @@ where
         }
     }
     sent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{BodyExt, Full};
+
+    #[tokio::test]
+    async fn both_kinds_yield_their_bytes() {
+        let inner = ResponseBody::new(Full::new(Bytes::from_static(b"inner")));
+        assert_eq!(inner.collect().await.unwrap().to_bytes(), "inner");
+        let full = ResponseBody::<Full<Bytes>>::from(Bytes::from_static(b"problem"));
+        assert_eq!(full.size_hint().exact(), Some(7));
+        assert_eq!(full.collect().await.unwrap().to_bytes(), "problem");
+        let empty = ResponseBody::<Full<Bytes>>::full(Bytes::new());
+        assert!(empty.is_end_stream());
+    }
 }
