@@ -150,29 +150,65 @@ pub fn parameterize(message: &str) -> Cow<'_, str> {
     })
 }
 
-/// Secrets, personal data and prompt text that must not be kept in samples.
-static SECRET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        // `scheme://user:password@host`: the credentials.
-        r"(?P<userinfo>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/@]+@",
-        r"|(?P<cookie>(?i:set-cookie|cookie)\s*:\s*[^\r\n]*)",
-        r"|(?P<jwt>\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)",
-        r"|(?P<key>\b(?:spk_[A-Za-z0-9]{8,}|sk-[A-Za-z0-9_-]{8,}|[sr]k_(?:live|test)_[A-Za-z0-9]{8,}|AIza[0-9A-Za-z_-]{20,}|AKIA[0-9A-Z]{12,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}))",
-        r"|(?P<bearer>(?i:bearer)\s+[^\s,;]+)",
-        // A password may hold spaces: up to the end of the clause.
-        r#"|(?P<pass>["']?(?i:password|passwd|passphrase|secret)["']?\s*[:=]\s*[^\r\n,;}]+)"#,
-        r#"|(?P<assign>["']?(?i:api[_-]?key|x-api-key|access[_-]?token|token|authorization)["']?\s*[:=]\s*["']?(?:(?i:bearer|basic)\s+)?[^\s"',;}&]+["']?)"#,
-        r"|(?P<query>[?&](?i:key|sig|signature|auth|code|client_secret)=[^&\s#]+)",
-        r"|(?P<token>\b(?i:token)\s+[A-Za-z0-9._~+/=-]{16,})",
-        r"|(?P<email>\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+)",
-        // Quoted text is the client's: a long one, or any phrase (a space
-        // inside), is likely prompt text; `"temperature"` is a name.
-        r#"|(?P<quoted>"(?:[^"\\]|\\.)*")|(?P<squoted>'(?:[^'\\]|\\.){24,}')"#,
-        // A quote left open by a cut message: the rest is prompt text.
-        r#"|(?P<open>"[^"]*\s[^"]*$)"#,
-    ))
-    .expect("the secret patterns are valid")
+/// Secrets and personal data that must not be kept in samples.
+const SECRETS: &str = concat!(
+    // `scheme://user:password@host`: the credentials.
+    r"(?P<userinfo>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/@]+@",
+    r"|(?P<cookie>(?i:set-cookie|cookie)\s*:\s*[^\r\n]*)",
+    r"|(?P<jwt>\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)",
+    r"|(?P<key>\b(?:spk_[A-Za-z0-9]{8,}|sk-[A-Za-z0-9_-]{8,}|[sr]k_(?:live|test)_[A-Za-z0-9]{8,}|AIza[0-9A-Za-z_-]{20,}|AKIA[0-9A-Z]{12,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}))",
+    r"|(?P<bearer>(?i:bearer)\s+[^\s,;]+)",
+    // A password may hold spaces: up to the end of the clause.
+    r#"|(?P<pass>["']?(?i:password|passwd|passphrase|secret)["']?\s*[:=]\s*[^\r\n,;}]+)"#,
+    r#"|(?P<assign>["']?(?i:api[_-]?key|x-api-key|access[_-]?token|token|authorization)["']?\s*[:=]\s*["']?(?:(?i:bearer|basic)\s+)?[^\s"',;}&]+["']?)"#,
+    r"|(?P<query>[?&](?i:key|sig|signature|auth|code|client_secret)=[^&\s#]+)",
+    r"|(?P<token>\b(?i:token)\s+[A-Za-z0-9._~+/=-]{16,})",
+    r"|(?P<email>\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+)",
+);
+
+/// Quoted text, which is the client's: a long one, or any phrase (a space
+/// inside), is likely prompt text; `"temperature"` is a name. A single
+/// quote right after a letter is an apostrophe (`don't`), not a quote.
+const QUOTES: &str = concat!(
+    r#"(?P<quoted>"(?:[^"\\]|\\.)*"|\B'(?:[^'\\]|\\.)*')"#,
+    // A quote left open by a cut message: the rest is prompt text.
+    r#"|(?P<open>"[^"]*\s[^"]*$|\B'[^']*\s[^']*$)"#,
+);
+
+/// [`SECRETS`] alone, for the inside of quotes that are kept.
+static SECRET: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(SECRETS).expect("the secret patterns are valid"));
+/// [`SECRETS`] and [`QUOTES`]: secrets first where both start at once.
+static SECRET_OR_QUOTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!("{SECRETS}|{QUOTES}")).expect("the secret and quote patterns are valid")
 });
+
+/// The replacement of one [`SECRETS`] match.
+fn redact(caps: &Captures<'_>) -> Cow<'static, str> {
+    if caps.name("email").is_some() {
+        Cow::Borrowed("<email>")
+    } else if let Some(scheme) = caps.name("userinfo") {
+        Cow::Owned(format!("{}<redacted>@", scheme.as_str()))
+    } else if let Some(query) = caps.name("query") {
+        let text = query.as_str();
+        let cut = text.find('=').map_or(text.len(), |i| i + 1);
+        Cow::Owned(format!("{}<redacted>", &text[..cut]))
+    } else if let Some(named) = caps
+        .name("assign")
+        .or_else(|| caps.name("pass"))
+        .or_else(|| caps.name("cookie"))
+    {
+        // Keep the name, drop the value.
+        let text = named.as_str();
+        let cut = text.find([':', '=']).map_or(text.len(), |i| i + 1);
+        Cow::Owned(format!("{}<redacted>", &text[..cut]))
+    } else if let Some(token) = caps.name("token") {
+        let text = token.as_str();
+        Cow::Owned(format!("{} <redacted>", &text[..5]))
+    } else {
+        Cow::Borrowed("<redacted>")
+    }
+}
 
 /// The longest sample message kept, in characters.
 pub const MAX_SAMPLE_CHARS: usize = 300;
@@ -193,40 +229,24 @@ pub const MAX_SAMPLE_CHARS: usize = 300;
 /// assert_eq!(sample, r#"invalid key <redacted> in "<text>""#);
 /// ```
 pub fn scrub(message: &str) -> String {
-    let scrubbed = SECRET.replace_all(message, |caps: &Captures<'_>| -> Cow<'static, str> {
-        if let Some(quoted) = caps.name("quoted") {
-            let inner = quoted.as_str().trim_matches('"');
-            if inner.chars().count() >= 24 || inner.contains(char::is_whitespace) {
+    let scrubbed =
+        SECRET_OR_QUOTE.replace_all(message, |caps: &Captures<'_>| -> Cow<'static, str> {
+            if let Some(quoted) = caps.name("quoted") {
+                let text = quoted.as_str();
+                let inner = &text[1..text.len() - 1];
+                if inner.chars().count() >= 24 || inner.contains(char::is_whitespace) {
+                    Cow::Borrowed("\"<text>\"")
+                } else {
+                    // A name stays, unless it is a key or an address.
+                    let mark = &text[..1];
+                    Cow::Owned(format!("{mark}{}{mark}", SECRET.replace_all(inner, redact)))
+                }
+            } else if caps.name("open").is_some() {
                 Cow::Borrowed("\"<text>\"")
             } else {
-                Cow::Owned(quoted.as_str().to_owned())
+                redact(caps)
             }
-        } else if caps.name("squoted").is_some() || caps.name("open").is_some() {
-            Cow::Borrowed("\"<text>\"")
-        } else if caps.name("email").is_some() {
-            Cow::Borrowed("<email>")
-        } else if let Some(scheme) = caps.name("userinfo") {
-            Cow::Owned(format!("{}<redacted>@", scheme.as_str()))
-        } else if let Some(query) = caps.name("query") {
-            let text = query.as_str();
-            let cut = text.find('=').map_or(text.len(), |i| i + 1);
-            Cow::Owned(format!("{}<redacted>", &text[..cut]))
-        } else if let Some(named) = caps
-            .name("assign")
-            .or_else(|| caps.name("pass"))
-            .or_else(|| caps.name("cookie"))
-        {
-            // Keep the name, drop the value.
-            let text = named.as_str();
-            let cut = text.find([':', '=']).map_or(text.len(), |i| i + 1);
-            Cow::Owned(format!("{}<redacted>", &text[..cut]))
-        } else if let Some(token) = caps.name("token") {
-            let text = token.as_str();
-            Cow::Owned(format!("{} <redacted>", &text[..5]))
-        } else {
-            Cow::Borrowed("<redacted>")
-        }
-    });
+        });
     scrubbed.chars().take(MAX_SAMPLE_CHARS).collect()
 }
 
@@ -453,6 +473,36 @@ mod tests {
             (
                 r#"unknown field "temperatur", prompt "kill him" refused"#,
                 r#"unknown field "temperatur", prompt "<text>" refused"#,
+            ),
+            // Keys and addresses inside short quotes.
+            (
+                r#"invalid key "AKIAIOSFODNN7EXAMPLE""#,
+                r#"invalid key "<redacted>""#,
+            ),
+            (
+                r#"invalid api key "sk-abc123def456""#,
+                r#"invalid api key "<redacted>""#,
+            ),
+            (
+                r#"no account for "alice@example.com""#,
+                r#"no account for "<email>""#,
+            ),
+            // Single quotes as double ones; apostrophes are not quotes.
+            (
+                "prompt 'tell me a joke' refused",
+                r#"prompt "<text>" refused"#,
+            ),
+            (
+                "'hello world' is not of type 'array'",
+                r#""<text>" is not of type 'array'"#,
+            ),
+            (
+                "can't read 'gpt-5', don't retry",
+                "can't read 'gpt-5', don't retry",
+            ),
+            (
+                "content filter on 'Please summarise my medical rec",
+                r#"content filter on "<text>""#,
             ),
             // A quote the message leaves open.
             (
