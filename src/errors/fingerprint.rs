@@ -64,7 +64,9 @@ static VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
         r"|(?P<uuid>\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)",
         // Model names stay whole: another model is another fault, and their
         // versions and dates would otherwise become numbers.
-        r"|(?P<model>\b(?:gpt|chatgpt|o[1-9]|claude|gemini|mistral|mixtral|llama|command|grok|deepseek|qwen|text-embedding|dall-e|whisper|tts)(?:[-.:][A-Za-z0-9]+)+)",
+        // Segments are words or short numbers (versions, `4o`, dates of 8
+        // digits): a long number after a model's name is not part of it.
+        r"|(?P<model>\b(?:gpt|chatgpt|o[1-9]|claude|gemini|mistral|mixtral|llama|command|grok|deepseek|qwen|text-embedding|dall-e|whisper|tts)(?:[-.](?:[A-Za-z][A-Za-z0-9]{0,15}|\d{1,8}[A-Za-z]{0,3}))+\b)",
         r"|(?P<id>\b(?:req|msg|chatcmpl|cmpl|resp|run|call|toolu|file|batch|asst|thread|evt|ch)[-_][A-Za-z0-9_-]{6,})",
         // Account ids: only with a digit, so `user-provided` stays a word.
         r"|(?P<account>\b(?:org|proj|user|sess)[-_][A-Za-z_-]*[0-9][A-Za-z0-9_-]*)",
@@ -134,7 +136,20 @@ pub fn parameterize(message: &str) -> Cow<'_, str> {
             "<ip>"
         } else if caps.name("ip6").is_some() {
             if !is_ipv6(message, whole.start(), whole.end()) {
-                return Cow::Owned(whole.as_str().to_owned());
+                // Not an address (`de::Error`, `a1b2:c3d4:12`): its numbers
+                // are still numbers.
+                let parts: Vec<&str> = whole
+                    .as_str()
+                    .split(':')
+                    .map(|part| {
+                        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+                            "<num>"
+                        } else {
+                            part
+                        }
+                    })
+                    .collect();
+                return Cow::Owned(parts.join(":"));
             }
             "<ip>"
         } else if let Some(hex) = caps.name("hex") {
@@ -395,6 +410,11 @@ mod tests {
                 "claude-3-5-sonnet-20241022 overloaded",
             ),
             ("gpt-4o-2024-08-06 not found", "gpt-4o-2024-08-06 not found"),
+            // What follows a model's name is not always part of it.
+            ("command-1734567890 failed", "command-<num> failed"),
+            ("llama.cpp:8080 refused", "llama.cpp:<num> refused"),
+            ("gpt-4o:req_abcdef123 failed", "gpt-4o:<id> failed"),
+            ("request a1b2:c3d4:12 failed", "request a1b2:c3d4:<num> failed"),
             ("no variables here", "no variables here"),
             ("", ""),
         ];

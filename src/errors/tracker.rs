@@ -419,8 +419,10 @@ impl ErrorTracker {
                         first_minute: minute,
                     };
                     let snapshot = group.snapshot(fingerprint);
-                    entry.insert(group);
+                    // Counted before it can be seen: an evictor that removes
+                    // it at once must not take the count below zero.
                     inner.held.fetch_add(1, Ordering::AcqRel);
+                    entry.insert(group);
                     Some(Change::New(snapshot))
                 }
                 // Another thread made the group first: count this one in it.
