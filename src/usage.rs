@@ -547,6 +547,53 @@ mod tests {
     }
 
     #[test]
+    fn output_events_and_the_responses_api() {
+        let outputs: &[(&str, bool)] = &[
+            (
+                r#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#,
+                false,
+            ),
+            (
+                r#"{"choices":[{"delta":{"role":"assistant","tool_calls":null}}]}"#,
+                false,
+            ),
+            (r#"{"choices":[{"delta":{"tool_calls": [ ]}}]}"#, false),
+            (
+                r#"{"choices":[{"delta":{"tool_calls":[{"index":0}]}}]}"#,
+                true,
+            ),
+            (r#"{"choices":[{"delta":{"content":"Hi"}}]}"#, true),
+            (r#"{"choices":[{"delta":{"refusal":"No"}}]}"#, true),
+            (
+                r#"{"type":"content_block_delta","delta":{"text":"Hi"}}"#,
+                true,
+            ),
+            (
+                r#"{"type":"response.output_text.delta","delta":"Hi"}"#,
+                true,
+            ),
+            (
+                r#"{"type":"message_start","message":{"model":"claude"}}"#,
+                false,
+            ),
+        ];
+        for (payload, expected) in outputs {
+            assert_eq!(carries_output(payload.as_bytes()), *expected, "{payload}");
+        }
+        let completed = br#"{"type":"response.completed","response":{"model":"gpt-4.1","usage":{"input_tokens":11,"output_tokens":22}}}"#;
+        assert_eq!(
+            report_of(completed),
+            Report {
+                usage: Some(Usage {
+                    input: 11,
+                    output: 22
+                }),
+                model: Some("gpt-4.1".into()),
+            }
+        );
+    }
+
+    #[test]
     fn usage_in_both_shapes() {
         let openai = br#"{"id":"x","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":30,"total_tokens":42}}"#;
         assert_eq!(

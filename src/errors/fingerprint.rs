@@ -414,7 +414,10 @@ mod tests {
             ("command-1734567890 failed", "command-<num> failed"),
             ("llama.cpp:8080 refused", "llama.cpp:<num> refused"),
             ("gpt-4o:req_abcdef123 failed", "gpt-4o:<id> failed"),
-            ("request a1b2:c3d4:12 failed", "request a1b2:c3d4:<num> failed"),
+            (
+                "request a1b2:c3d4:12 failed",
+                "request a1b2:c3d4:<num> failed",
+            ),
             ("no variables here", "no variables here"),
             ("", ""),
         ];

@@ -34,23 +34,20 @@ impl Drop for Active {
     }
 }
 
-/// Records the bytes a request body gave once, when it ends or is dropped.
+/// Records the bytes a request body gave once, when it ends or is dropped:
+/// what was read, whatever its `Content-Length` claimed. A body never read
+/// (a request refused before its body) is not recorded.
 struct SizeRecord {
     histogram: Histogram,
     bytes: u64,
-    /// The declared length, for a body dropped unread.
-    declared: Option<u64>,
-    ended: bool,
+    read: bool,
 }
 
 impl Drop for SizeRecord {
     fn drop(&mut self) {
-        let bytes = if self.ended {
-            self.bytes
-        } else {
-            self.declared.unwrap_or(0).max(self.bytes)
-        };
-        self.histogram.record(bytes as f64);
+        if self.read {
+            self.histogram.record(self.bytes as f64);
+        }
     }
 }
 
@@ -63,22 +60,18 @@ pin_project! {
     }
 }
 
-impl<B: Body> CountedBody<B> {
+impl<B> CountedBody<B> {
     pub(crate) fn new(inner: B, histogram: Histogram) -> Self {
-        let declared = inner.size_hint().exact();
         Self {
             inner,
             record: Some(SizeRecord {
                 histogram,
                 bytes: 0,
-                declared,
-                ended: false,
+                read: false,
             }),
         }
     }
-}
 
-impl<B> CountedBody<B> {
     /// The body inside.
     pub fn get_ref(&self) -> &B {
         &self.inner
@@ -100,6 +93,9 @@ impl<B: Body> Body for CountedBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let this = self.project();
+        if let Some(record) = this.record.as_mut() {
+            record.read = true;
+        }
         let frame = ready!(this.inner.poll_frame(cx));
         match &frame {
             Some(Ok(frame)) => {
@@ -108,11 +104,7 @@ impl<B: Body> Body for CountedBody<B> {
                 }
             }
             Some(Err(_)) => {}
-            None => {
-                if let Some(mut record) = this.record.take() {
-                    record.ended = true;
-                }
-            }
+            None => drop(this.record.take()),
         }
         Poll::Ready(frame)
     }

@@ -233,14 +233,14 @@ where
         let request = Request::from_parts(parts, CountedBody::new(body, size));
         ResponseFuture {
             future: self.inner.call(request),
-            pending: Some(Pending {
+            pending: Waiting(Some(Pending {
                 shared: self.shared.clone(),
                 start,
                 method,
                 route,
                 provider,
                 active,
-            }),
+            })),
         }
     }
 }
@@ -253,6 +253,41 @@ struct Pending {
     route: RouteTemplate,
     provider: Option<Provider>,
     active: Active,
+}
+
+impl Pending {
+    /// Records a request that ends without a response body: a service
+    /// error (500) or a request abandoned before its head (499).
+    fn ended_without_body(self, status: u16) {
+        let elapsed = self.shared.clock.now().saturating_sub(self.start);
+        let provider = self.provider.as_ref().map_or(NO_PROVIDER, Provider::name);
+        self.shared.series.with_answer(
+            self.method,
+            self.route.as_str(),
+            status,
+            provider,
+            |series| {
+                series.requests.increment(1);
+                series.duration.record(elapsed.as_secs_f64());
+            },
+        );
+    }
+}
+
+/// The pending request of a response future; one dropped before its
+/// response head (the client went away, a timeout fired) is recorded as
+/// `499`, as nginx logs such requests (`500` if the inner future panicked).
+struct Waiting(Option<Pending>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if let Some(pending) = self.0.take() {
+            // Unwinding from a panic of the inner future: a 500 at the
+            // server, not the client's doing.
+            let status = if std::thread::panicking() { 500 } else { 499 };
+            pending.ended_without_body(status);
+        }
+    }
 }
 
 /// Whether a response is a model answer to read for usage: a success with
@@ -277,7 +312,7 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         future: F,
-        pending: Option<Pending>,
+        pending: Waiting,
     }
 }
 
@@ -296,6 +331,19 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let result = ready!(this.future.poll(cx));
+        let pending = this
+            .pending
+            .0
+            .take()
+            .expect("ResponseFuture polled after completion");
+        let response = match result {
+            Ok(response) => response,
+            Err(error) => {
+                // A service error becomes a 500 at the server.
+                pending.ended_without_body(500);
+                return Poll::Ready(Err(error));
+            }
+        };
         let Pending {
             shared,
             start,
@@ -303,40 +351,19 @@ where
             route,
             provider,
             active,
-        } = this
-            .pending
-            .take()
-            .expect("ResponseFuture polled after completion");
-        match result {
-            Ok(response) => {
-                if let Some(rejection) = response.extensions().get::<Rejection>() {
-                    shared
-                        .series
-                        .rejected(rejection.kind().as_str(), route.as_str());
-                }
-                // Routes may mark the provider on the response only.
-                let provider =
-                    provider.or_else(|| response.extensions().get::<Provider>().cloned());
-                let watch = watch_of(&response, provider.as_ref());
-                let status = response.status().as_u16();
-                let track = Track::new(
-                    shared, start, method, route, status, provider, active, watch,
-                );
-                Poll::Ready(Ok(response.map(|body| MetricsBody::new(body, track))))
-            }
-            Err(error) => {
-                // A service error becomes a 500 at the server.
-                let elapsed = shared.clock.now().saturating_sub(start);
-                let provider = provider.as_ref().map_or(NO_PROVIDER, Provider::name);
-                shared
-                    .series
-                    .with_answer(method, route.as_str(), 500, provider, |series| {
-                        series.requests.increment(1);
-                        series.duration.record(elapsed.as_secs_f64());
-                    });
-                drop(active);
-                Poll::Ready(Err(error))
-            }
+        } = pending;
+        if let Some(rejection) = response.extensions().get::<Rejection>() {
+            shared
+                .series
+                .rejected(rejection.kind().as_str(), route.as_str());
         }
+        // Routes may mark the provider on the response only.
+        let provider = provider.or_else(|| response.extensions().get::<Provider>().cloned());
+        let watch = watch_of(&response, provider.as_ref());
+        let status = response.status().as_u16();
+        let track = Track::new(
+            shared, start, method, route, status, provider, active, watch,
+        );
+        Poll::Ready(Ok(response.map(|body| MetricsBody::new(body, track))))
     }
 }

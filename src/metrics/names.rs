@@ -13,7 +13,8 @@ pub const REQUEST_DURATION: &str = "http_server_request_duration_seconds";
 /// Requests in flight, until their response bodies end (gauge; labels:
 /// method, route).
 pub const ACTIVE_REQUESTS: &str = "http_server_active_requests";
-/// Request body size as read (histogram, bytes; labels: method, route).
+/// Request body size as read, whatever `Content-Length` claimed; a body
+/// never read is not recorded (histogram, bytes; labels: method, route).
 pub const REQUEST_BODY_SIZE: &str = "http_server_request_body_size_bytes";
 /// Response body size as sent (histogram, bytes; labels: method, route,
 /// status, provider).
@@ -34,7 +35,8 @@ pub mod label {
     pub const METHOD: &str = "http_request_method";
     /// The route template (never the raw path).
     pub const ROUTE: &str = "http_route";
-    /// The response status code (`500` for a service error).
+    /// The response status code: `500` for a service error, `499` for a
+    /// request its client abandoned before the response head.
     pub const STATUS: &str = "http_response_status_code";
     /// The provider (from the `Provider` marker), or `none`.
     pub const PROVIDER: &str = "gen_ai_provider_name";

@@ -206,34 +206,52 @@ impl Series {
             Some(_) => OTHER_MODEL,
         };
         let key = self.hash(&[provider.as_bytes(), model.as_bytes()], 1);
-        if !self.models.contains_key(&key) && ![UNKNOWN_MODEL, OTHER_MODEL].contains(&model) {
-            // A new model name: within the bound, or counted as `other`.
-            if self.model_names.fetch_add(1, Ordering::Relaxed) >= self.max_models {
-                self.model_names.fetch_sub(1, Ordering::Relaxed);
-                return self.with_model(provider, Some(OTHER_MODEL), f);
+        let same = |s: &ModelSeries| &*s.provider == provider && &*s.model == model;
+        let make = || {
+            let labels = labels([(label::PROVIDER, provider), (label::MODEL, model)]);
+            let tokens = |kind: &'static str| {
+                let mut labels = labels.clone();
+                labels.push(Label::new(label::TOKEN_TYPE, kind));
+                metrics::histogram!(names::TOKEN_USAGE, labels)
+            };
+            ModelSeries {
+                provider: provider.into(),
+                model: model.into(),
+                input: tokens("input"),
+                output: tokens("output"),
+                first_token: metrics::histogram!(names::TIME_TO_FIRST_TOKEN, labels.iter()),
+            }
+        };
+        if [UNKNOWN_MODEL, OTHER_MODEL].contains(&model) {
+            // Fixed values: no bound to keep.
+            return cached(&self.models, key, same, make, f);
+        }
+        if let Some(series) = self.models.get(&key) {
+            if same(&series) {
+                return f(&series);
+            }
+            // Another label set holds this hash: count it as `other`
+            // rather than register a new label set on every call.
+            drop(series);
+            return self.with_model(provider, Some(OTHER_MODEL), f);
+        }
+        match self.models.entry(key) {
+            dashmap::Entry::Occupied(entry) if same(entry.get()) => f(entry.get()),
+            dashmap::Entry::Occupied(entry) => {
+                drop(entry);
+                self.with_model(provider, Some(OTHER_MODEL), f)
+            }
+            dashmap::Entry::Vacant(entry) => {
+                // A new name takes one of the bounded places, under the
+                // shard's lock, so two requests for it take one place.
+                if self.model_names.fetch_add(1, Ordering::Relaxed) >= self.max_models {
+                    self.model_names.fetch_sub(1, Ordering::Relaxed);
+                    drop(entry);
+                    return self.with_model(provider, Some(OTHER_MODEL), f);
+                }
+                f(&entry.insert(make()).downgrade())
             }
         }
-        cached(
-            &self.models,
-            key,
-            |s| &*s.provider == provider && &*s.model == model,
-            || {
-                let labels = labels([(label::PROVIDER, provider), (label::MODEL, model)]);
-                let tokens = |kind: &'static str| {
-                    let mut labels = labels.clone();
-                    labels.push(Label::new(label::TOKEN_TYPE, kind));
-                    metrics::histogram!(names::TOKEN_USAGE, labels)
-                };
-                ModelSeries {
-                    provider: provider.into(),
-                    model: model.into(),
-                    input: tokens("input"),
-                    output: tokens("output"),
-                    first_token: metrics::histogram!(names::TIME_TO_FIRST_TOKEN, labels.iter()),
-                }
-            },
-            f,
-        )
     }
 
     /// Counts a rejection of `kind` on `route`.

@@ -473,6 +473,42 @@ async fn rejections_are_counted_by_kind_and_errors_as_500() {
 }
 
 #[tokio::test]
+async fn a_request_abandoned_before_its_head_is_a_499() {
+    let (snapshotter, _local) = recording();
+    let clock = ManualClock::new();
+    let never = layer(&clock).layer(service_fn(|_: Request<CountedBody<Full<Bytes>>>| {
+        std::future::pending::<Result<Response<Full<Bytes>>, Infallible>>()
+    }));
+    let mut future = Box::pin(never.oneshot(model_request(Provider::openai())));
+    assert!(futures_util::poll!(future.as_mut()).is_pending());
+    let route = &[(label::METHOD, "POST"), (label::ROUTE, OPENAI_ROUTE)];
+    let mut recorded = Recorded::default();
+    assert_eq!(
+        recorded.take(&snapshotter).gauge(ACTIVE_REQUESTS, route),
+        1.0
+    );
+    clock.advance(Duration::from_secs(30));
+    drop(future);
+
+    recorded.take(&snapshotter);
+    assert_eq!(recorded.gauge(ACTIVE_REQUESTS, route), 0.0);
+    let abandoned: Vec<_> = ANSWER
+        .iter()
+        .map(|&(k, v)| {
+            if k == label::STATUS {
+                (k, "499")
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    assert_eq!(recorded.counter(REQUESTS, &abandoned), 1);
+    assert_eq!(recorded.histogram(REQUEST_DURATION, &abandoned), vec![30.0]);
+    // Its body was never read: no size is made up.
+    assert!(recorded.histogram(REQUEST_BODY_SIZE, route).is_empty());
+}
+
+#[tokio::test]
 async fn label_values_stay_bounded() {
     let (snapshotter, _local) = recording();
     let clock = ManualClock::new();
