@@ -205,9 +205,9 @@ impl Track {
             return;
         };
         let (usage, model) = match watch {
-            // Read whatever `ended` says: hyper drops a body of known length
-            // once it is sent, without polling its end. A body cut off
-            // midway does not parse.
+            // Read whether or not the end was polled: hyper drops a body of
+            // known length once it is sent. A body cut off midway does not
+            // parse.
             Watch::Json(body) => {
                 let report = body.report();
                 (report.usage, report.model)
