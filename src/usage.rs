@@ -164,14 +164,21 @@ struct Nested<'a> {
     model: Option<Cow<'a, str>>,
 }
 
+impl<'a> Envelope<'a> {
+    /// The usage and model it reports, at the top or nested (Anthropic's
+    /// message, the Responses API's response).
+    fn parse(json: &'a [u8]) -> Option<(Option<Usage>, Option<Cow<'a, str>>)> {
+        let envelope: Self = serde_json::from_slice(json).ok()?;
+        let nested = envelope.message.or(envelope.response);
+        let (nested_usage, nested_model) = nested.map_or((None, None), |n| (n.usage, n.model));
+        let usage = envelope.usage.or(nested_usage).map(|raw| raw.usage());
+        Some((usage, envelope.model.or(nested_model)))
+    }
+}
+
 /// The usage in a JSON response body or stream event, if it reports one.
 pub fn usage_of(json: &[u8]) -> Option<Usage> {
-    let envelope: Envelope = serde_json::from_slice(json).ok()?;
-    envelope
-        .usage
-        .or(envelope.message.and_then(|m| m.usage))
-        .or(envelope.response.and_then(|r| r.usage))
-        .map(|raw| raw.usage())
+    Envelope::parse(json)?.0
 }
 
 /// What a whole JSON response body or stream event reports: its usage and
@@ -184,17 +191,10 @@ pub(crate) struct Report {
 
 /// The [`Report`] of a JSON response body or stream event.
 pub(crate) fn report_of(json: &[u8]) -> Report {
-    let Ok(envelope) = serde_json::from_slice::<Envelope>(json) else {
-        return Report::default();
-    };
-    let (nested_usage, nested_model) = envelope
-        .message
-        .or(envelope.response)
-        .map_or((None, None), |m| (m.usage, m.model));
-    Report {
-        usage: envelope.usage.or(nested_usage).map(|raw| raw.usage()),
-        model: envelope.model.or(nested_model).map(|m| m.into()),
-    }
+    Envelope::parse(json).map_or_else(Report::default, |(usage, model)| Report {
+        usage,
+        model: model.map(Into::into),
+    })
 }
 
 /// Whether a stream event carries output: Anthropic's `content_block_delta`

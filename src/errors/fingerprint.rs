@@ -43,16 +43,19 @@ impl Fingerprint {
         message: &str,
     ) -> Self {
         let message = parameterize(message);
-        let status = status.map_or(String::new(), |s| s.to_string());
-        let parts = [kind, provider.unwrap_or(""), route, &status, &message];
-        let mut text = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+        let mut status_digits = itoa::Buffer::new();
+        let status = status.map_or("", |s| status_digits.format(s));
+        let parts = [kind, provider.unwrap_or(""), route, status, &message];
+        // The parts are streamed into the hash, not joined into a string
+        // first: the same bytes, so the same id.
+        let mut hasher = xxhash_rust::xxh64::Xxh64::new(0);
         for (i, part) in parts.iter().enumerate() {
             if i > 0 {
-                text.push('\u{1f}');
+                hasher.update(b"\x1f");
             }
-            text.push_str(part);
+            hasher.update(part.as_bytes());
         }
-        Self(xxhash_rust::xxh64::xxh64(text.as_bytes(), 0))
+        Self(hasher.digest())
     }
 }
 

@@ -387,49 +387,51 @@ impl ErrorTracker {
         let tick = inner.clock.now();
         let minute = tick.as_secs() / 60;
         let when = (tick, minute, SystemTime::now());
-        let fresh = inner
-            .groups
-            .get(&fingerprint)
-            .is_none_or(|group| group.minute != minute);
-        let mut sample = fresh.then(|| scrub(event.message));
-        let existing = inner
-            .groups
-            .get_mut(&fingerprint)
-            .map(|mut group| group.add(fingerprint, when, sample.take(), &inner.rules));
-        let change = match existing {
+        // Within the group's minute, one lookup and no sample. Otherwise
+        // the sample is scrubbed first, outside any lock.
+        let current = inner.groups.get_mut(&fingerprint).and_then(|mut group| {
+            (group.minute == minute).then(|| group.add(fingerprint, when, None, &inner.rules))
+        });
+        let change = match current {
             Some(change) => change,
-            None => match inner.groups.entry(fingerprint) {
-                dashmap::Entry::Vacant(entry) => {
-                    let severity = inner.rules.severity(event);
-                    let group = Group {
-                        source: event.source,
-                        provider: event.provider.map(Into::into),
-                        route: event.route.into(),
-                        status: event.status,
-                        message: sample.unwrap_or_else(|| scrub(event.message)),
-                        severity,
-                        base: severity,
-                        count: 1,
-                        first_seen: when.2,
-                        last_seen: when.2,
-                        last_tick: tick,
-                        minute,
-                        this_minute: 1,
-                        last_minute: 0,
-                        first_minute: minute,
-                    };
-                    let snapshot = group.snapshot(fingerprint);
-                    // Counted before it can be seen: an evictor that removes
-                    // it at once must not take the count below zero.
-                    inner.held.fetch_add(1, Ordering::AcqRel);
-                    entry.insert(group);
-                    Some(Change::New(snapshot))
+            None => {
+                let sample = scrub(event.message);
+                match inner.groups.entry(fingerprint) {
+                    // Its minute turned, or another thread made it meanwhile.
+                    dashmap::Entry::Occupied(mut entry) => {
+                        entry
+                            .get_mut()
+                            .add(fingerprint, when, Some(sample), &inner.rules)
+                    }
+                    dashmap::Entry::Vacant(entry) => {
+                        let severity = inner.rules.severity(event);
+                        let group = Group {
+                            source: event.source,
+                            provider: event.provider.map(Into::into),
+                            route: event.route.into(),
+                            status: event.status,
+                            message: sample,
+                            severity,
+                            base: severity,
+                            count: 1,
+                            first_seen: when.2,
+                            last_seen: when.2,
+                            last_tick: tick,
+                            minute,
+                            this_minute: 1,
+                            last_minute: 0,
+                            first_minute: minute,
+                        };
+                        let snapshot = group.snapshot(fingerprint);
+                        // Counted before it can be seen: an evictor that
+                        // removes it at once must not take the count below
+                        // zero.
+                        inner.held.fetch_add(1, Ordering::AcqRel);
+                        entry.insert(group);
+                        Some(Change::New(snapshot))
+                    }
                 }
-                // Another thread made the group first: count this one in it.
-                dashmap::Entry::Occupied(mut entry) => {
-                    entry.get_mut().add(fingerprint, when, sample, &inner.rules)
-                }
-            },
+            }
         };
         match change {
             Some(Change::New(snapshot)) => {

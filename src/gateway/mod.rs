@@ -169,6 +169,9 @@ pub struct GatewayBuilder {
     prometheus: Option<PrometheusService>,
 }
 
+/// The providers the gateway serves, each on its route.
+const SERVED: [Provider; 2] = [Provider::openai(), Provider::anthropic()];
+
 /// The process's Prometheus recorder, installed by the first call (`None`
 /// when the application installed another recorder first).
 static PROMETHEUS: std::sync::OnceLock<Option<PrometheusService>> = std::sync::OnceLock::new();
@@ -325,7 +328,7 @@ impl GatewayBuilder {
     /// rate limiter, metrics recorder, memory) and the readiness report
     /// (`GET /health/ready`: breakers only).
     fn health_services(&self) -> (HealthService, HealthService) {
-        let providers = [Provider::openai(), Provider::anthropic()].map(|p| p.name().to_owned());
+        let providers = SERVED.map(|p| p.name().to_owned());
         let breakers = self
             .circuit_handle()
             .map(|handle| CircuitCheck::new(handle).providers(providers));
@@ -372,7 +375,7 @@ impl GatewayBuilder {
             );
         }
         let mut router = Router::new();
-        for provider in [Provider::openai(), Provider::anthropic()] {
+        for provider in SERVED {
             let route = provider.api().route();
             let stack = ServiceBuilder::new()
                 .layer(ProviderRouteLayer::new(provider.clone()))

@@ -126,32 +126,50 @@ enum Watch {
     Stream(Box<SseScanner>),
 }
 
-/// What a response records when its body ends or is dropped.
-pub(crate) struct Track {
+/// A request on its way: what its answer is recorded with, and its place
+/// in the in-flight gauge.
+pub(crate) struct Pending {
     pub(crate) shared: Arc<Shared>,
     pub(crate) start: Duration,
     pub(crate) method: &'static str,
     pub(crate) route: RouteTemplate,
-    pub(crate) status: u16,
     pub(crate) provider: Option<Provider>,
+    /// Held until the request is recorded: its drop leaves the gauge.
     pub(crate) _active: Active,
+}
+
+impl Pending {
+    /// Counts the request with `status` and its duration until now, and
+    /// the size of the response body it sent, if it had one.
+    pub(crate) fn record_answer(&self, status: u16, sent: Option<u64>) {
+        let elapsed = self.shared.clock.now().saturating_sub(self.start);
+        let provider = self.provider.as_ref().map_or(NO_PROVIDER, Provider::name);
+        let route = self.route.as_str();
+        self.shared
+            .series
+            .with_answer(self.method, route, status, provider, |series| {
+                series.requests.increment(1);
+                series.duration.record(elapsed.as_secs_f64());
+                if let Some(sent) = sent {
+                    series.response_size.record(sent as f64);
+                }
+            });
+    }
+}
+
+/// What a response records when its body ends or is dropped.
+pub(crate) struct Track {
+    request: Pending,
+    status: u16,
     bytes: u64,
     watch: Option<Watch>,
     first_token: Option<Duration>,
 }
 
 impl Track {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        shared: Arc<Shared>,
-        start: Duration,
-        method: &'static str,
-        route: RouteTemplate,
-        status: u16,
-        provider: Option<Provider>,
-        active: Active,
-        stream: Option<bool>,
-    ) -> Self {
+    /// Tracks the answer to `request`; `stream` says how to read a model
+    /// answer for usage (`None`: not one).
+    pub(crate) fn new(request: Pending, status: u16, stream: Option<bool>) -> Self {
         let watch = stream.map(|stream| {
             if stream {
                 Watch::Stream(Box::new(SseScanner::with_details()))
@@ -160,13 +178,8 @@ impl Track {
             }
         });
         Self {
-            shared,
-            start,
-            method,
-            route,
+            request,
             status,
-            provider,
-            _active: active,
             bytes: 0,
             watch,
             first_token: None,
@@ -181,7 +194,9 @@ impl Track {
             Some(Watch::Stream(scanner)) => {
                 scanner.feed(data);
                 if scanner.first_output && self.first_token.is_none() {
-                    self.first_token = Some(self.shared.clock.now().saturating_sub(self.start));
+                    let request = &self.request;
+                    self.first_token =
+                        Some(request.shared.clock.now().saturating_sub(request.start));
                 }
             }
         }
@@ -190,17 +205,7 @@ impl Track {
     /// Records the answer, and a model response's tokens and time to first
     /// token.
     fn record(&mut self) {
-        let shared = &*self.shared;
-        let elapsed = shared.clock.now().saturating_sub(self.start);
-        let provider = self.provider.as_ref().map_or(NO_PROVIDER, Provider::name);
-        let route = self.route.as_str();
-        shared
-            .series
-            .with_answer(self.method, route, self.status, provider, |series| {
-                series.requests.increment(1);
-                series.duration.record(elapsed.as_secs_f64());
-                series.response_size.record(self.bytes as f64);
-            });
+        self.request.record_answer(self.status, Some(self.bytes));
         let Some(watch) = self.watch.as_mut() else {
             return;
         };
@@ -217,7 +222,13 @@ impl Track {
         if usage.is_none() && self.first_token.is_none() {
             return;
         }
-        shared
+        let provider = self
+            .request
+            .provider
+            .as_ref()
+            .map_or(NO_PROVIDER, Provider::name);
+        self.request
+            .shared
             .series
             .with_model(provider, model.as_deref(), |series| {
                 if let Some(usage) = usage {
@@ -287,9 +298,8 @@ where
                     track.on_data(data.as_ref());
                 }
             }
-            // Cut off: recorded as such.
-            Some(Err(_)) => drop(this.track.take()),
-            None => drop(this.track.take()),
+            // The end, or cut off: recorded with what was sent.
+            Some(Err(_)) | None => drop(this.track.take()),
         }
         Poll::Ready(frame)
     }

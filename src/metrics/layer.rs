@@ -12,8 +12,8 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::body::{Active, CountedBody, MetricsBody, Track};
-use super::series::{NO_PROVIDER, Series};
+use super::body::{Active, CountedBody, MetricsBody, Pending, Track};
+use super::series::Series;
 use crate::clock::{Clock, MonotonicClock};
 use crate::marker::Provider;
 use crate::problem::Rejection;
@@ -239,38 +239,9 @@ where
                 method,
                 route,
                 provider,
-                active,
+                _active: active,
             })),
         }
-    }
-}
-
-/// A request waiting for its response head.
-struct Pending {
-    shared: Arc<Shared>,
-    start: std::time::Duration,
-    method: &'static str,
-    route: RouteTemplate,
-    provider: Option<Provider>,
-    active: Active,
-}
-
-impl Pending {
-    /// Records a request that ends without a response body: a service
-    /// error (500) or a request abandoned before its head (499).
-    fn ended_without_body(self, status: u16) {
-        let elapsed = self.shared.clock.now().saturating_sub(self.start);
-        let provider = self.provider.as_ref().map_or(NO_PROVIDER, Provider::name);
-        self.shared.series.with_answer(
-            self.method,
-            self.route.as_str(),
-            status,
-            provider,
-            |series| {
-                series.requests.increment(1);
-                series.duration.record(elapsed.as_secs_f64());
-            },
-        );
     }
 }
 
@@ -285,7 +256,7 @@ impl Drop for Waiting {
             // Unwinding from a panic of the inner future: a 500 at the
             // server, not the client's doing.
             let status = if std::thread::panicking() { 500 } else { 499 };
-            pending.ended_without_body(status);
+            pending.record_answer(status, None);
         }
     }
 }
@@ -331,7 +302,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let result = ready!(this.future.poll(cx));
-        let pending = this
+        let mut pending = this
             .pending
             .0
             .take()
@@ -340,30 +311,22 @@ where
             Ok(response) => response,
             Err(error) => {
                 // A service error becomes a 500 at the server.
-                pending.ended_without_body(500);
+                pending.record_answer(500, None);
                 return Poll::Ready(Err(error));
             }
         };
-        let Pending {
-            shared,
-            start,
-            method,
-            route,
-            provider,
-            active,
-        } = pending;
         if let Some(rejection) = response.extensions().get::<Rejection>() {
-            shared
+            pending
+                .shared
                 .series
-                .rejected(rejection.kind().as_str(), route.as_str());
+                .rejected(rejection.kind().as_str(), pending.route.as_str());
         }
         // Routes may mark the provider on the response only.
-        let provider = provider.or_else(|| response.extensions().get::<Provider>().cloned());
-        let watch = watch_of(&response, provider.as_ref());
-        let status = response.status().as_u16();
-        let track = Track::new(
-            shared, start, method, route, status, provider, active, watch,
-        );
+        if pending.provider.is_none() {
+            pending.provider = response.extensions().get::<Provider>().cloned();
+        }
+        let watch = watch_of(&response, pending.provider.as_ref());
+        let track = Track::new(pending, response.status().as_u16(), watch);
         Poll::Ready(Ok(response.map(|body| MetricsBody::new(body, track))))
     }
 }
